@@ -1,0 +1,181 @@
+"""The rules every answer must keep, in one place.
+
+Copier's question validators call :func:`answer_error` (through the ``answer_error``
+filter), and the CLI validates whole answer sets with :class:`Answers` before anything is
+written, so a rule is written once and enforced on both paths. Every message starts with
+the question's name and states the rule.
+"""
+
+import keyword
+import re
+import sys
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    TypeAdapter,
+    ValidationError,
+)
+
+from generator import versions
+
+PYTHON_VERSIONS: Final = ("3.12", "3.13")
+#: Longest package name: the rendered code stays within its 100-column lines with it
+#: (a template test renders one this long).
+MAX_PACKAGE_LENGTH: Final = 32
+MAX_SLUG_LENGTH: Final = 64
+
+_SLUG = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+_PACKAGE = re.compile(r"[a-z][a-z0-9_]*")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_UNSAFE_IN_NAME: Final = frozenset('"\\`{}')
+_RESERVED_PACKAGES: Final = frozenset({"test", "tests", "src", "docs"})
+#: Soft keywords of every supported Python (``type`` became one in 3.12), fixed here so
+#: the rule does not depend on the Python that runs the generator.
+_SOFT_KEYWORDS: Final = frozenset({"_", "case", "match", "type"})
+
+
+def _one_line(max_length: int) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        if value != value.strip():
+            raise ValueError("must not start or end with spaces")
+        if _CONTROL.search(value):
+            raise ValueError("must be a single line without control characters")
+        if len(value) > max_length:
+            raise ValueError(f"must be at most {max_length} characters (got {len(value)})")
+        return value
+
+    return check
+
+
+def _project_name(value: str) -> str:
+    if not re.search(r"[A-Za-z]", value):
+        raise ValueError("must contain at least one ASCII letter, so a slug can be derived")
+    if unsafe := sorted(set(value) & _UNSAFE_IN_NAME):
+        characters = " ".join(unsafe)
+        raise ValueError(f"must not contain {characters} (the name is written into code)")
+    return value
+
+
+def _project_slug(value: str) -> str:
+    if not _SLUG.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a valid slug: use lowercase letters, digits and single "
+            "hyphens, starting with a letter (e.g. 'orders-service')"
+        )
+    if len(value) > MAX_SLUG_LENGTH:
+        raise ValueError(f"must be at most {MAX_SLUG_LENGTH} characters")
+    return value
+
+
+def _package_name(value: str) -> str:
+    if not _PACKAGE.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a valid package name: use lowercase letters, digits and "
+            "underscores, starting with a letter (e.g. 'orders_service')"
+        )
+    if len(value) > MAX_PACKAGE_LENGTH:
+        raise ValueError(f"must be at most {MAX_PACKAGE_LENGTH} characters")
+    if keyword.iskeyword(value) or value in _SOFT_KEYWORDS:
+        raise ValueError(f"{value!r} is a Python keyword and cannot name a package")
+    if value in sys.stdlib_module_names:
+        raise ValueError(f"{value!r} would shadow the standard-library module of that name")
+    if value in _RESERVED_PACKAGES:
+        raise ValueError(f"{value!r} is reserved for the project's own folders")
+    if value in versions.IMPORT_NAMES:
+        raise ValueError(f"{value!r} would shadow the dependency of that name")
+    return value
+
+
+ProjectName = Annotated[str, AfterValidator(_one_line(80)), AfterValidator(_project_name)]
+ProjectSlug = Annotated[str, AfterValidator(_project_slug)]
+PackageName = Annotated[str, AfterValidator(_package_name)]
+Description = Annotated[str, AfterValidator(_one_line(200))]
+AuthorName = Annotated[str, AfterValidator(_one_line(100))]
+PythonVersion = Literal["3.12", "3.13"]
+
+
+class Answers(BaseModel):
+    """A complete, valid set of answers to the template's questions."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    project_name: ProjectName
+    project_slug: ProjectSlug
+    package_name: PackageName
+    description: Description
+    author_name: AuthorName
+    author_email: EmailStr
+    python_version: PythonVersion
+
+
+#: Question name -> the adapter that checks one answer to it.
+_ADAPTERS: Final[Mapping[str, TypeAdapter[Any]]] = {
+    name: TypeAdapter(field.rebuild_annotation()) for name, field in Answers.model_fields.items()
+}
+
+QUESTIONS: Final = tuple(Answers.model_fields)
+
+
+def _message(question: str, error: ValidationError) -> str:
+    details = "; ".join(_describe(item) for item in error.errors())
+    return f"{question}: {details}"
+
+
+def _describe(item: Mapping[str, Any]) -> str:
+    message = str(item["msg"])
+    if item["type"] == "literal_error":
+        return f"{item['input']!r} is not one of {', '.join(PYTHON_VERSIONS)}"
+    if item["type"] == "value_error":
+        return message.removeprefix("Value error, ")
+    return message[:1].lower() + message[1:]
+
+
+def answer_error(value: object, question: str) -> str:
+    """Check one answer against its question's rule.
+
+    Args:
+        value: The answer, as Copier holds it.
+        question: The question's name, e.g. ``"package_name"``.
+
+    Returns:
+        An empty string when the answer is valid, otherwise a message that starts with
+        the question's name and states the rule it broke. Copier shows a non-empty
+        validator result as the error.
+
+    Raises:
+        KeyError: ``question`` is not one of the template's questions.
+    """
+    try:
+        _ADAPTERS[question].validate_python(value)
+    except ValidationError as error:
+        return _message(question, error)
+    return ""
+
+
+def check_answers(data: Mapping[str, object]) -> list[str]:
+    """Check the answers a user supplied (a partial set) before anything is rendered.
+
+    Args:
+        data: Question name -> answer; questions left out keep their defaults.
+
+    Returns:
+        One message per broken rule or unknown question, empty when all are valid.
+    """
+    problems = [
+        f"{name}: not a question of this template (known: {', '.join(QUESTIONS)})"
+        for name in data
+        if name not in _ADAPTERS
+    ]
+    problems += [
+        message
+        for name, value in data.items()
+        if name in _ADAPTERS and (message := answer_error(value, name))
+    ]
+    return problems

@@ -1,0 +1,77 @@
+"""The template's one Jinja extension: pure, typed filters and nothing else.
+
+Copier loads it by dotted name (``_jinja_extensions`` in ``copier.yml``) from the
+environment that runs Copier, so the generator package must be installed next to Copier.
+No filter reads the clock, the network, the environment or the file system.
+"""
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any, Final
+
+from jinja2 import Environment
+from jinja2.ext import Extension
+
+from generator import naming, versions
+from generator.answers import answer_error
+
+_REQUIREMENT = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?P<extras>\[[a-z0-9,_-]+\])?")
+
+
+def pinned(requirement: str) -> str:
+    """Pin a requirement to the version of the generator's one version table.
+
+    Args:
+        requirement: A distribution name, optionally with extras: ``"uvicorn[standard]"``.
+
+    Returns:
+        The requirement with its exact version: ``"uvicorn[standard]==0.54.0"``.
+
+    Raises:
+        KeyError: The distribution is not in :data:`generator.versions.ALL`, so the
+            render fails instead of producing an unpinned dependency.
+    """
+    match = _REQUIREMENT.fullmatch(requirement)
+    if match is None:
+        raise KeyError(f"not a requirement: {requirement!r}")
+    name = match["name"].lower().replace("_", "-")
+    if name not in versions.ALL:
+        raise KeyError(f"{name!r} is not in the generator's version table (generator/versions.py)")
+    return f"{requirement}=={versions.ALL[name]}"
+
+
+def version_of(distribution: str) -> str:
+    """Return the pinned version of ``distribution`` from the version table."""
+    return versions.ALL[distribution]
+
+
+def quoted(value: str) -> str:
+    """Quote a string for a double-quoted literal in JSON, TOML, YAML or Python.
+
+    The JSON escaping is valid in all four, and non-ASCII text stays readable.
+    """
+    return json.dumps(value, ensure_ascii=False)
+
+
+FILTERS: Final[dict[str, Callable[..., Any]]] = {
+    "answer_error": answer_error,
+    "camel_case": naming.camel_case,
+    "kebab_case": naming.kebab_case,
+    "pascal_case": naming.pascal_case,
+    "pinned": pinned,
+    "plural": naming.plural,
+    "quoted": quoted,
+    "singular": naming.singular,
+    "snake_case": naming.snake_case,
+    "version_of": version_of,
+}
+
+
+class BlueprintExtension(Extension):
+    """Registers the generator's filters on the template's Jinja environment."""
+
+    def __init__(self, environment: Environment) -> None:
+        """Add every filter of :data:`FILTERS` to ``environment``."""
+        super().__init__(environment)
+        environment.filters.update(FILTERS)

@@ -1,0 +1,151 @@
+"""Run a rendered project's own checks, in its own environment.
+
+The environment comes from the project's ``pyproject.toml`` through ``uv sync`` (the
+``uv`` binary this package depends on, not whatever the user has installed); every check
+then runs with ``uv run --no-sync``, so it sees exactly the versions the project pins.
+"""
+
+import os
+import subprocess
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from uv import find_uv_bin
+
+from generator.errors import BlueprintError
+
+#: Longest time one step may take before it counts as failed.
+STEP_TIMEOUT_SECONDS: Final = 1800
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One check: a name for people and the ``uv`` arguments that run it."""
+
+    name: str
+    uv_args: tuple[str, ...]
+
+
+#: The checks, in order. ``uv sync`` must pass for the others to run.
+STEPS: Final = (
+    Step("uv sync", ("sync", "--all-groups")),
+    Step("ruff check", ("run", "--no-sync", "ruff", "check", ".")),
+    Step("ruff format", ("run", "--no-sync", "ruff", "format", "--check", ".")),
+    Step("mypy --strict", ("run", "--no-sync", "mypy")),
+    Step("import contracts", ("run", "--no-sync", "lint-imports")),
+    Step("pytest", ("run", "--no-sync", "pytest")),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    """What one step did."""
+
+    step: Step
+    seconds: float
+    returncode: int
+    output: str
+
+    @property
+    def passed(self) -> bool:
+        """Whether the step exited 0."""
+        return self.returncode == 0
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Every step's result, in the order they ran."""
+
+    project: Path
+    results: tuple[StepResult, ...]
+
+    @property
+    def passed(self) -> bool:
+        """Whether every step ran and passed."""
+        return len(self.results) == len(STEPS) and all(r.passed for r in self.results)
+
+    @property
+    def failed_steps(self) -> list[str]:
+        """Names of the steps that failed, or were not run because ``uv sync`` failed."""
+        ran = {result.step.name for result in self.results}
+        failed = [result.step.name for result in self.results if not result.passed]
+        return failed + [f"{step.name} (not run)" for step in STEPS if step.name not in ran]
+
+
+def _environment() -> dict[str, str]:
+    """Return the caller's environment, minus what would point uv at another venv."""
+    hidden = {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "PYTHONPATH", "CONDA_PREFIX"}
+    return {key: value for key, value in os.environ.items() if key not in hidden}
+
+
+def run_step(step: Step, project: Path, env: Mapping[str, str] | None = None) -> StepResult:
+    """Run one step in ``project`` and capture its output.
+
+    Args:
+        step: The step to run.
+        project: The rendered project's root.
+        env: The environment; the caller's (cleaned) by default.
+
+    Returns:
+        The step's result; a step that timed out has return code 124.
+    """
+    started = time.perf_counter()
+    try:
+        completed = subprocess.run(
+            [find_uv_bin(), *step.uv_args],
+            cwd=project,
+            env=dict(env) if env is not None else _environment(),
+            capture_output=True,
+            text=True,
+            timeout=STEP_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as expired:
+        output = expired.output if isinstance(expired.output, str) else ""
+        message = f"\n[timed out after {STEP_TIMEOUT_SECONDS}s]\n"
+        return StepResult(step, time.perf_counter() - started, 124, output + message)
+    output = completed.stdout + completed.stderr
+    return StepResult(step, time.perf_counter() - started, completed.returncode, output)
+
+
+def validate_project(
+    project: Path,
+    *,
+    on_start: Callable[[Step], None] | None = None,
+    on_done: Callable[[StepResult], None] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Report:
+    """Run every check of :data:`STEPS` on a rendered project.
+
+    A failed ``uv sync`` stops the run (nothing else could work); any other failure
+    does not, so one run shows every broken check.
+
+    Args:
+        project: The rendered project's root (where its ``pyproject.toml`` is).
+        on_start: Called before each step, e.g. to show progress.
+        on_done: Called with each step's result.
+        env: The environment for the checks; the caller's (cleaned) by default.
+
+    Returns:
+        The report of every step that ran.
+
+    Raises:
+        BlueprintError: ``project`` has no ``pyproject.toml``.
+    """
+    if not (project / "pyproject.toml").is_file():
+        message = f"{project} is not a project: it has no pyproject.toml"
+        raise BlueprintError(message)
+    results: list[StepResult] = []
+    for step in STEPS:
+        if on_start is not None:
+            on_start(step)
+        result = run_step(step, project, env)
+        results.append(result)
+        if on_done is not None:
+            on_done(result)
+        if step is STEPS[0] and not result.passed:
+            break
+    return Report(project, tuple(results))

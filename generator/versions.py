@@ -1,0 +1,52 @@
+"""The one version table of everything a rendered project installs.
+
+Every dependency and every tool of a rendered project is pinned here, and only here:
+bumping a version for every future render is a one-line change. The template asks for
+a pin with the ``pinned`` filter (``{{ "fastapi" | pinned }}`` renders ``fastapi==0.163.2``),
+which fails the render for a name that is not in this table.
+"""
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final
+
+#: Distribution name -> exact version, for the rendered project's runtime dependencies.
+RUNTIME: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "aiosqlite": "0.22.1",
+        "fastapi": "0.163.2",
+        "loguru": "0.7.3",
+        "pydantic": "2.14.3",
+        "pydantic-settings": "2.16.3",
+        "sqlalchemy": "2.1.9",
+        "starlette": "1.10.0",
+        "uvicorn": "0.54.0",
+    }
+)
+
+#: Distribution name -> exact version, for the rendered project's development tools.
+DEVELOPMENT: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "anyio": "4.16.0",
+        "httpx2": "2.16.2",
+        "import-linter": "2.16",
+        "mypy": "2.4.1",
+        "pytest": "9.2.0",
+        "pytest-cov": "7.1.0",
+        "ruff": "0.17.5",
+    }
+)
+
+#: Distribution name -> exact version, for the rendered project's build backend.
+BUILD: Final[Mapping[str, str]] = MappingProxyType({"uv-build": "0.13.6"})
+
+#: Every pinned distribution, whatever its role.
+ALL: Final[Mapping[str, str]] = MappingProxyType({**RUNTIME, **DEVELOPMENT, **BUILD})
+
+#: Top-level modules the rendered project imports from its dependencies, beyond the
+#: distribution names themselves (``pydantic-settings`` -> ``pydantic_settings``).
+#: A package name equal to one of these would shadow a dependency.
+IMPORT_NAMES: Final[frozenset[str]] = frozenset(
+    {name.replace("-", "_") for name in ALL}
+    | {"importlinter", "pytest_cov", "starlette", "typing_extensions", "uv_build"}
+)

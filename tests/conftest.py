@@ -1,0 +1,77 @@
+"""Shared fixtures: one template snapshot per session, one render per answer set."""
+
+import shutil
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+from pytest_copie.plugin import Copie, Result
+
+from generator.validate import Report, validate_project
+
+REPO = Path(__file__).resolve().parents[1]
+
+#: Answers that push every limit at once: the other Python version, the longest package
+#: name and slug, and text that needs quoting in TOML, JSON, YAML and Python.
+EXTREME_ANSWERS: Mapping[str, str] = {
+    "project_name": "Zoë's Orders & Billing (v2)",
+    "project_slug": "zoe-orders-and-billing-service-with-a-deliberately-long-slug-x64",
+    "package_name": "orders_billing_service_long_name",
+    "description": 'Quotes " and \\ backslashes, ünïcödé, {{ braces }} and 100 % — all escaped.',
+    "author_name": "Ops & Billing",
+    "author_email": "ops+billing@example.org",
+    "python_version": "3.12",
+}
+
+
+@pytest.fixture(scope="session")
+def template_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The template as the wheel ships it: copier.yml and template/, outside git.
+
+    Rendering from a plain folder keeps ``.copier-answers.yml`` free of a ``_commit``
+    that, in a checkout with uncommitted changes, Copier would make up anew each time.
+    """
+    snapshot = tmp_path_factory.mktemp("template")
+    shutil.copy2(REPO / "copier.yml", snapshot / "copier.yml")
+    shutil.copytree(REPO / "template", snapshot / "template")
+    return snapshot
+
+
+def render_with(copie: Copie, template_dir: Path, answers: Mapping[str, str]) -> Path:
+    """Render ``answers`` with pytest-copie and return the project, failing loudly."""
+    result: Result = copie.copy(extra_answers=dict(answers), template_dir=template_dir)
+    assert result.exception is None, result.exception
+    assert result.project_dir is not None
+    return result.project_dir
+
+
+@pytest.fixture(scope="session")
+def default_project(copie_session: Copie, template_dir: Path) -> Path:
+    """The default answers, rendered once per session (per xdist group)."""
+    return render_with(copie_session, template_dir, {})
+
+
+@pytest.fixture(scope="session")
+def extreme_project(copie_session: Copie, template_dir: Path) -> Path:
+    """The limit-pushing answers, rendered once per session (per xdist group)."""
+    return render_with(copie_session, template_dir, EXTREME_ANSWERS)
+
+
+ValidatedCopy = Callable[[Path], Report]
+
+
+@pytest.fixture(scope="session")
+def validated_copy(tmp_path_factory: pytest.TempPathFactory) -> ValidatedCopy:
+    """Copy a rendered project to a fresh folder and run its own checks there.
+
+    The copy keeps the shared render untouched by ``uv sync`` and the tools' caches;
+    each copy still installs from its own ``pyproject.toml`` (uv's download cache is
+    shared, the environment is not).
+    """
+
+    def run(project: Path) -> Report:
+        target = tmp_path_factory.mktemp("validated") / project.name
+        shutil.copytree(project, target)
+        return validate_project(target)
+
+    return run

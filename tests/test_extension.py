@@ -1,0 +1,68 @@
+import ast
+import json
+import tomllib
+
+import pytest
+from jinja2 import Environment, StrictUndefined
+
+from generator import versions
+from generator.extension import FILTERS, BlueprintExtension, pinned, quoted
+
+
+def _environment() -> Environment:
+    # Copier renders code, not HTML: no autoescaping, as in Copier itself.
+    return Environment(
+        extensions=[BlueprintExtension],
+        undefined=StrictUndefined,
+        autoescape=False,  # noqa: S701
+    )
+
+
+def test_the_extension_registers_every_filter() -> None:
+    environment = _environment()
+
+    assert set(FILTERS) <= set(environment.filters)
+    rendered = environment.from_string(
+        "{{ name | snake_case }} {{ name | kebab_case }} {{ name | plural | pascal_case }}"
+    ).render(name="LineItem")
+    assert rendered == "line_item line-item LineItems"
+
+
+def test_pinned_uses_the_version_table() -> None:
+    assert pinned("fastapi") == f"fastapi=={versions.RUNTIME['fastapi']}"
+    assert pinned("uvicorn[standard]") == f"uvicorn[standard]=={versions.RUNTIME['uvicorn']}"
+    settings_version = versions.RUNTIME["pydantic-settings"]
+    assert pinned("pydantic_settings") == f"pydantic_settings=={settings_version}"
+
+
+@pytest.mark.parametrize("requirement", ["left-pad", "fastapi>=1", ""])
+def test_pinned_refuses_what_the_table_does_not_pin(requirement: str) -> None:
+    with pytest.raises(KeyError):
+        pinned(requirement)
+
+
+def test_an_unknown_pin_fails_the_render() -> None:
+    with pytest.raises(KeyError, match="version table"):
+        _environment().from_string("{{ 'requests' | pinned }}").render()
+
+
+def test_every_pin_is_exact() -> None:
+    for name, version in versions.ALL.items():
+        assert version[0].isdigit(), name
+        assert not set(version) & set("<>=~!*, "), name
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("plain", '"plain"'),
+        ('say "hi"', '"say \\"hi\\""'),
+        ("back\\slash", '"back\\\\slash"'),
+        ("Zoë", '"Zoë"'),
+    ],
+)
+def test_quoted_is_a_valid_literal_in_python_json_and_toml(value: str, expected: str) -> None:
+    assert quoted(value) == expected
+    assert ast.literal_eval(quoted(value)) == value
+    assert json.loads(quoted(value)) == value
+    assert tomllib.loads(f"key = {quoted(value)}")["key"] == value

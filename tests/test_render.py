@@ -1,0 +1,126 @@
+"""What a render writes: complete, fully rendered, answer-driven and byte-identical."""
+
+import re
+import time
+import tomllib
+from pathlib import Path
+
+import pytest
+from pytest_copie.plugin import Copie
+
+from generator import versions
+from tests.conftest import EXTREME_ANSWERS, render_with
+
+pytestmark = pytest.mark.xdist_group("renders")
+
+EXPECTED_FILES = {
+    ".copier-answers.yml",
+    ".env.example",
+    ".gitignore",
+    ".python-version",
+    "README.md",
+    "docs/openapi.json",
+    "pyproject.toml",
+    "src/task_service/__init__.py",
+    "src/task_service/__main__.py",
+    "src/task_service/api/__init__.py",
+    "src/task_service/api/deps.py",
+    "src/task_service/api/health.py",
+    "src/task_service/api/middleware.py",
+    "src/task_service/config.py",
+    "src/task_service/health.py",
+    "src/task_service/infrastructure/__init__.py",
+    "src/task_service/infrastructure/database.py",
+    "src/task_service/logs.py",
+    "src/task_service/main.py",
+    "src/task_service/py.typed",
+    "tests/__init__.py",
+    "tests/api/__init__.py",
+    "tests/api/test_health.py",
+    "tests/api/test_middleware.py",
+    "tests/conftest.py",
+    "tests/infrastructure/__init__.py",
+    "tests/infrastructure/test_database.py",
+    "tests/test_cli.py",
+    "tests/test_config.py",
+    "tests/test_health.py",
+    "tests/test_logs.py",
+    "tests/test_main.py",
+    "tests/test_openapi.py",
+    "tests/test_server.py",
+}
+#: Jinja's opening delimiters; closing ones also occur in code (``{"a": {"b": 1}}``).
+_JINJA = re.compile(r"\{\{|\{%|\{#")
+
+
+def _files(project: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(project).as_posix(): path.read_bytes()
+        for path in sorted(project.rglob("*"))
+        if path.is_file()
+    }
+
+
+def test_the_default_render_has_exactly_the_expected_files(default_project: Path) -> None:
+    assert set(_files(default_project)) == EXPECTED_FILES
+
+
+@pytest.mark.parametrize("project_fixture", ["default_project", "extreme_project"])
+def test_no_jinja_is_left_anywhere(project_fixture: str, request: pytest.FixtureRequest) -> None:
+    project: Path = request.getfixturevalue(project_fixture)
+    for name, content in _files(project).items():
+        assert not name.endswith(".jinja"), name
+        assert "{{" not in name, name
+        # The extreme description holds "{{ braces }}" on purpose: it must come out literally.
+        text = content.decode("utf-8").replace("{{ braces }}", "")
+        assert not _JINJA.search(text), f"{name}: {_JINJA.search(text)}"
+
+
+def test_the_answers_reach_every_place_they_belong(extreme_project: Path) -> None:
+    pyproject = tomllib.loads((extreme_project / "pyproject.toml").read_text("utf-8"))
+    package = EXTREME_ANSWERS["package_name"]
+
+    assert pyproject["project"]["name"] == EXTREME_ANSWERS["project_slug"]
+    assert pyproject["project"]["description"] == EXTREME_ANSWERS["description"]
+    assert pyproject["project"]["authors"] == [
+        {"name": EXTREME_ANSWERS["author_name"], "email": EXTREME_ANSWERS["author_email"]}
+    ]
+    assert pyproject["project"]["requires-python"] == ">=3.12"
+    assert pyproject["tool"]["mypy"]["python_version"] == "3.12"
+    assert pyproject["tool"]["ruff"]["target-version"] == "py312"
+    assert (extreme_project / ".python-version").read_text("utf-8") == "3.12\n"
+    assert (extreme_project / "src" / package / "main.py").is_file()
+    assert f"{package.upper()}_DATABASE_URL" in (extreme_project / ".env.example").read_text()
+
+
+def test_every_dependency_is_pinned_from_the_version_table(default_project: Path) -> None:
+    pyproject = tomllib.loads((default_project / "pyproject.toml").read_text("utf-8"))
+    requirements = [
+        *pyproject["project"]["dependencies"],
+        *pyproject["dependency-groups"]["dev"],
+        *pyproject["build-system"]["requires"],
+    ]
+
+    pinned = {}
+    for requirement in requirements:
+        match = re.fullmatch(r"([a-z0-9_-]+)(\[[a-z,]+\])?==([0-9][0-9a-z.]*)", requirement)
+        assert match, f"not pinned exactly: {requirement}"
+        pinned[match[1]] = match[3]
+    assert pinned == dict(versions.ALL)
+
+
+def test_no_lock_file_is_rendered(default_project: Path) -> None:
+    assert not (default_project / "uv.lock").exists()
+
+
+def test_renders_are_byte_identical_across_folders_and_time(
+    copie: Copie, template_dir: Path
+) -> None:
+    first = render_with(copie, template_dir, EXTREME_ANSWERS)
+    time.sleep(1.1)  # a timestamp in any file would now differ
+    second = render_with(copie, template_dir, EXTREME_ANSWERS)
+
+    assert first != second
+    assert _files(first) == _files(second)
+    modes = {path.relative_to(first): path.stat().st_mode for path in first.rglob("*")}
+    assert modes == {path.relative_to(second): path.stat().st_mode for path in second.rglob("*")}

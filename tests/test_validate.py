@@ -1,0 +1,79 @@
+"""The rendered projects' own checks, run for real: the proof that every render is green."""
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from pytest_copie.plugin import Copie
+
+from generator.validate import STEPS, Report, validate_project
+from tests.conftest import ValidatedCopy, render_with
+
+pytestmark = pytest.mark.slow
+
+
+def _failures(report: Report) -> str:
+    return "\n\n".join(
+        f"== {result.step.name}\n{result.output[-3000:]}"
+        for result in report.results
+        if not result.passed
+    )
+
+
+@pytest.mark.xdist_group("renders")
+def test_the_default_render_passes_all_its_own_checks(
+    default_project: Path, validated_copy: ValidatedCopy
+) -> None:
+    report = validated_copy(default_project)
+
+    assert report.passed, _failures(report)
+    assert [result.step.name for result in report.results] == [step.name for step in STEPS]
+    pytest_output = report.results[-1].output
+    assert "Required test coverage of 90.0% reached" in pytest_output
+    assert re.search(r"\b\d+ passed\b", pytest_output)
+    assert not re.search(r"\b\d+ (failed|skipped|errors?)\b", pytest_output)
+
+
+@pytest.mark.xdist_group("extreme")
+def test_the_extreme_render_on_python_3_12_passes_all_its_own_checks(
+    extreme_project: Path, validated_copy: ValidatedCopy
+) -> None:
+    report = validated_copy(extreme_project)
+
+    assert report.passed, _failures(report)
+    assert "python 3.12" in report.results[-1].output.lower()
+
+
+@pytest.mark.xdist_group("broken")
+def test_a_broken_project_fails_the_steps_it_breaks_and_runs_the_rest(
+    copie: Copie, template_dir: Path, tmp_path: Path
+) -> None:
+    project = tmp_path / "broken"
+    shutil.copytree(render_with(copie, template_dir, {}), project)
+    main = project / "src" / "task_service" / "main.py"
+    main.write_text(main.read_text("utf-8") + "\nimport os\nseparator   =  os.sep\n", "utf-8")
+
+    report = validate_project(project)
+
+    assert not report.passed
+    assert report.failed_steps == ["ruff check", "ruff format"]
+    assert len(report.results) == len(STEPS)
+    ruff = next(result for result in report.results if result.step.name == "ruff check")
+    assert "E402" in ruff.output
+
+
+def test_an_uninstallable_project_stops_after_uv_sync(tmp_path: Path) -> None:
+    project = tmp_path / "unresolvable"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "x"\nversion = "0"\nrequires-python = ">=3.12"\n'
+        'dependencies = ["no-such-package-blueprint-test==0.0.1"]\n',
+        "utf-8",
+    )
+
+    report = validate_project(project)
+
+    assert [result.step.name for result in report.results] == ["uv sync"]
+    assert report.failed_steps == ["uv sync"] + [f"{step.name} (not run)" for step in STEPS[1:]]
+    assert "no-such-package-blueprint-test" in report.results[0].output
