@@ -12,9 +12,11 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Final, Literal
 
+import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     EmailStr,
     TypeAdapter,
@@ -22,6 +24,7 @@ from pydantic import (
 )
 
 from generator import versions
+from generator.entities import parse_entities
 
 PYTHON_VERSIONS: Final = ("3.12", "3.13")
 #: Longest package name: the rendered code stays within its 100-column lines with it
@@ -101,6 +104,25 @@ AuthorName = Annotated[str, AfterValidator(_one_line(100))]
 PythonVersion = Literal["3.12", "3.13"]
 
 
+def _yaml_text(value: object) -> object:
+    """Accept the YAML text a command line passes (``-d entities='[...]'``)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return yaml.safe_load(value)
+    except yaml.YAMLError as error:
+        message = f"is not valid YAML ({str(error).splitlines()[0]})"
+        raise ValueError(message) from error
+
+
+def _entities(value: object) -> object:
+    parse_entities(value)
+    return value
+
+
+Entities = Annotated[object, BeforeValidator(_yaml_text), AfterValidator(_entities)]
+
+
 class Answers(BaseModel):
     """A complete, valid set of answers to the template's questions."""
 
@@ -113,6 +135,7 @@ class Answers(BaseModel):
     author_name: AuthorName
     author_email: EmailStr
     python_version: PythonVersion
+    entities: Entities
 
 
 #: Question name -> the adapter that checks one answer to it.

@@ -15,6 +15,8 @@ from jinja2.ext import Extension
 
 from generator import naming, versions
 from generator.answers import answer_error
+from generator.entities import entity_spec, entity_specs, workflow_path
+from generator.openapi import openapi_json
 
 _REQUIREMENT = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?P<extras>\[[a-z0-9,_-]+\])?")
 
@@ -46,6 +48,27 @@ def version_of(distribution: str) -> str:
     return versions.ALL[distribution]
 
 
+def _member_key(name: str) -> tuple[int, str]:
+    if name.isupper() and len(name) > 1:
+        return (0, name)
+    return (1, name) if name[:1].isupper() else (2, name)
+
+
+def from_import(module: str, names: str | list[str], line_length: int = 100) -> str:
+    """Write ``from module import names`` exactly as ruff's isort would.
+
+    Members are ordered constants, classes, then the rest; a line longer than
+    ``line_length`` becomes one member per line with a trailing comma.
+    """
+    members = [names] if isinstance(names, str) else list(names)
+    ordered = sorted(dict.fromkeys(members), key=_member_key)
+    line = f"from {module} import {', '.join(ordered)}"
+    if len(line) <= line_length:
+        return line
+    body = "".join(f"    {name},\n" for name in ordered)
+    return f"from {module} import (\n{body})"
+
+
 def quoted(value: str) -> str:
     """Quote a string for a double-quoted literal in JSON, TOML, YAML or Python.
 
@@ -57,7 +80,11 @@ def quoted(value: str) -> str:
 FILTERS: Final[dict[str, Callable[..., Any]]] = {
     "answer_error": answer_error,
     "camel_case": naming.camel_case,
+    "entity_spec": entity_spec,
+    "entity_specs": entity_specs,
+    "from_import": from_import,
     "kebab_case": naming.kebab_case,
+    "openapi_json": openapi_json,
     "pascal_case": naming.pascal_case,
     "pinned": pinned,
     "plural": naming.plural,
@@ -65,6 +92,7 @@ FILTERS: Final[dict[str, Callable[..., Any]]] = {
     "singular": naming.singular,
     "snake_case": naming.snake_case,
     "version_of": version_of,
+    "workflow_path": workflow_path,
 }
 
 

@@ -18,6 +18,7 @@ RUNTIME: Final[Mapping[str, str]] = MappingProxyType(
         "loguru": "0.7.3",
         "pydantic": "2.14.3",
         "pydantic-settings": "2.16.3",
+        "pyjwt": "2.15.1",
         "sqlalchemy": "2.1.9",
         "starlette": "1.10.0",
         "uvicorn": "0.54.0",
@@ -29,6 +30,7 @@ DEVELOPMENT: Final[Mapping[str, str]] = MappingProxyType(
     {
         "anyio": "4.16.0",
         "httpx2": "2.16.2",
+        "hypothesis": "6.170.15",
         "import-linter": "2.16",
         "mypy": "2.4.1",
         "pytest": "9.2.0",
@@ -48,5 +50,5 @@ ALL: Final[Mapping[str, str]] = MappingProxyType({**RUNTIME, **DEVELOPMENT, **BU
 #: A package name equal to one of these would shadow a dependency.
 IMPORT_NAMES: Final[frozenset[str]] = frozenset(
     {name.replace("-", "_") for name in ALL}
-    | {"importlinter", "pytest_cov", "starlette", "typing_extensions", "uv_build"}
+    | {"importlinter", "jwt", "pytest_cov", "starlette", "typing_extensions", "uv_build"}
 )

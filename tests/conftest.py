@@ -3,8 +3,10 @@
 import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from pytest_copie.plugin import Copie, Result
 
 from generator.validate import Report, validate_project
@@ -22,6 +24,49 @@ EXTREME_ANSWERS: Mapping[str, str] = {
     "author_email": "ops+billing@example.org",
     "python_version": "3.12",
 }
+
+
+#: Three entities at once: one named after an SQL reserved word with its own workflow
+#: field, one using every field type (and ownership), one without a workflow.
+THREE_ENTITIES: list[dict[str, Any]] = yaml.safe_load(
+    """
+- name: Order
+  fields:
+    reference: {type: str, max_length: 32}
+    total: decimal
+    placed_on: date
+    note: text?
+  workflow:
+    field: state
+    initial: pending
+    transitions:
+      pending: [paid, cancelled]
+      paid: [shipped, cancelled]
+      shipped: []
+      cancelled: []
+- name: LineItem
+  fields:
+    sku: {type: str, max_length: 40}
+    description: text
+    quantity: int
+    weight_kg: float?
+    unit_price: decimal
+    gift: bool
+    ship_by: date?
+    reserved_at: datetime?
+    product_id: uuid
+    due_at: datetime
+    batch: uuid?
+    price_cap: decimal?
+    count_hint: int?
+    fragile: bool?
+    owner_id: str?
+  ownership: [owner_id]
+- name: Group
+  fields:
+    label: str
+"""
+)
 
 
 @pytest.fixture(scope="session")
@@ -55,6 +100,12 @@ def default_project(copie_session: Copie, template_dir: Path) -> Path:
 def extreme_project(copie_session: Copie, template_dir: Path) -> Path:
     """The limit-pushing answers, rendered once per session (per xdist group)."""
     return render_with(copie_session, template_dir, EXTREME_ANSWERS)
+
+
+@pytest.fixture(scope="session")
+def three_entities_project(copie_session: Copie, template_dir: Path) -> Path:
+    """Three entities at once, rendered once per session (per xdist group)."""
+    return render_with(copie_session, template_dir, {"entities": yaml.safe_dump(THREE_ENTITIES, sort_keys=False)})
 
 
 ValidatedCopy = Callable[[Path], Report]

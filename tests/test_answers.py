@@ -96,6 +96,9 @@ def test_the_defaults_are_valid() -> None:
         author_name="Platform Team",
         author_email="platform@example.com",
         python_version="3.13",
+        entities=yaml.safe_load((Path(__file__).parents[1] / "copier.yml").read_text("utf-8"))[
+            "entities"
+        ]["default"],
     )
 
 

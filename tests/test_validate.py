@@ -45,6 +45,19 @@ def test_the_extreme_render_on_python_3_12_passes_all_its_own_checks(
     assert "python 3.12" in report.results[-1].output.lower()
 
 
+@pytest.mark.xdist_group("three")
+def test_three_entities_at_once_pass_all_their_own_checks(
+    three_entities_project: Path, validated_copy: ValidatedCopy
+) -> None:
+    report = validated_copy(three_entities_project)
+
+    assert report.passed, _failures(report)
+    output = report.results[-1].output
+    assert re.search(r"\b\d+ passed\b", output)
+    assert "Required test coverage of 90.0% reached" in output
+    assert (three_entities_project / "src/task_service/api/routes/line_item.py").is_file()
+
+
 @pytest.mark.xdist_group("broken")
 def test_a_broken_project_fails_the_steps_it_breaks_and_runs_the_rest(
     copie: Copie, template_dir: Path, tmp_path: Path

@@ -1,0 +1,386 @@
+"""The OpenAPI document of a rendered service, computed from the answers.
+
+A rendered project keeps ``docs/openapi.json`` and a test that it equals what the app
+serves. Rendering cannot run the app, so this module builds the same document from the
+entity specs: a pure function that mirrors, operation by operation and schema by schema,
+what the template's routes and Pydantic models make FastAPI emit. The rendered test is
+the proof: any drift between this module and the template fails it.
+"""
+
+import json
+from typing import Any, Final
+
+from generator.entities import EntitySpec, FieldSpec, parse_entities
+
+Json = dict[str, Any]
+
+_HEALTH_PATHS: Final[Json] = {
+    "/health": {
+        "get": {
+            "tags": ["health"],
+            "summary": "Health of the service and its dependencies",
+            "description": (
+                "Check every dependency within the configured timeout; 503 if any fails."
+            ),
+            "operationId": "health_health_get",
+            "responses": {
+                "200": {
+                    "description": "Successful Response",
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/HealthResponse"}
+                        }
+                    },
+                },
+                "503": {
+                    "description": "Service Unavailable",
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/HealthResponse"}
+                        }
+                    },
+                },
+            },
+        }
+    }
+}
+_FIXED_SCHEMAS: Final[Json] = {
+    "CheckResult": {
+        "properties": {
+            "status": {"type": "string", "enum": ["ok", "failing"], "title": "Status"},
+            "latency_ms": {
+                "type": "number",
+                "title": "Latency Ms",
+                "description": "How long the check took, in milliseconds.",
+            },
+            "error": {
+                "anyOf": [{"type": "string"}, {"type": "null"}],
+                "title": "Error",
+                "description": "Why the check failed, if it did.",
+            },
+        },
+        "type": "object",
+        "required": ["status", "latency_ms"],
+        "title": "CheckResult",
+        "description": "The outcome of one dependency check.",
+    },
+    "HealthResponse": {
+        "properties": {
+            "status": {"type": "string", "enum": ["ok", "unavailable"], "title": "Status"},
+            "version": {"type": "string", "title": "Version"},
+            "uptime_seconds": {"type": "number", "title": "Uptime Seconds"},
+            "checks": {
+                "additionalProperties": {"$ref": "#/components/schemas/CheckResult"},
+                "type": "object",
+                "title": "Checks",
+            },
+        },
+        "type": "object",
+        "required": ["status", "version", "uptime_seconds", "checks"],
+        "title": "HealthResponse",
+        "description": "The service's health: ``ok`` only when every check passed.",
+    },
+    "HTTPValidationError": {
+        "properties": {
+            "detail": {
+                "items": {"$ref": "#/components/schemas/ValidationError"},
+                "type": "array",
+                "title": "Detail",
+            }
+        },
+        "type": "object",
+        "title": "HTTPValidationError",
+    },
+    "ValidationError": {
+        "properties": {
+            "loc": {
+                "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+                "type": "array",
+                "title": "Location",
+            },
+            "msg": {"type": "string", "title": "Message"},
+            "type": {"type": "string", "title": "Error Type"},
+            "input": {"title": "Input"},
+            "ctx": {"type": "object", "title": "Context"},
+        },
+        "type": "object",
+        "required": ["loc", "msg", "type"],
+        "title": "ValidationError",
+    },
+}
+
+_VALIDATION_ERROR: Final[Json] = {
+    "description": "Validation Error",
+    "content": {
+        "application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}
+    },
+}
+_SECURITY: Final[list[Json]] = [{"HTTPBearer": []}]
+_NULL: Final[Json] = {"type": "null"}
+
+
+def _ref(name: str) -> Json:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _title(name: str) -> str:
+    """Pydantic's default title of a field."""
+    return name.title().replace("_", " ")
+
+
+def _base(field: FieldSpec, *, request: bool) -> list[Json]:
+    """The JSON schema alternatives of a field's type (before null)."""
+    if field.type == "str":
+        return [{"type": "string", "maxLength": field.max_length, "minLength": 1}]
+    if field.type == "text":
+        return [{"type": "string", "minLength": 1}] if request else [{"type": "string"}]
+    if field.type == "decimal":
+        return [{"type": "number"}, {"type": "string"}] if request else [{"type": "string"}]
+    simple = {
+        "int": {"type": "integer"},
+        "float": {"type": "number"},
+        "bool": {"type": "boolean"},
+        "date": {"type": "string", "format": "date"},
+        "datetime": {"type": "string", "format": "date-time"},
+        "uuid": {"type": "string", "format": "uuid"},
+    }
+    return [simple[field.type]]
+
+
+def _property(alternatives: list[Json], name: str, *, nullable: bool) -> Json:
+    if nullable:
+        return {"anyOf": [*alternatives, _NULL], "title": _title(name)}
+    if len(alternatives) == 1:
+        return {**alternatives[0], "title": _title(name)}
+    return {"anyOf": alternatives, "title": _title(name)}
+
+
+def _read_property(field: FieldSpec) -> Json:
+    alternatives = _base(field, request=False)
+    if field.type == "str":
+        alternatives = [{"type": "string"}]
+    return _property(alternatives, field.name, nullable=field.nullable)
+
+
+def _schemas(e: EntitySpec) -> Json:
+    label, name = e.label, e.name
+    wf = e.workflow
+    create = {
+        f.name: _property(_base(f, request=True), f.name, nullable=f.nullable) for f in e.fields
+    }
+    update = {f.name: _property(_base(f, request=True), f.name, nullable=True) for f in e.fields}
+    read: Json = {
+        "id": {"type": "string", "format": "uuid", "title": "Id"},
+        "created_by": {"type": "string", "title": "Created By"},
+        "created_at": {"type": "string", "format": "date-time", "title": "Created At"},
+        "updated_at": {"type": "string", "format": "date-time", "title": "Updated At"},
+        **{f.name: _read_property(f) for f in e.fields},
+    }
+    if wf:
+        read[wf.field] = _ref(e.status_enum)
+    required = [f.name for f in e.fields if not f.nullable]
+    schemas: Json = {
+        f"{name}Create": {
+            "properties": create,
+            "additionalProperties": False,
+            "type": "object",
+            **({"required": required} if required else {}),
+            "title": f"{name}Create",
+            "description": f"A new {label}.",
+        },
+        f"{name}Update": {
+            "properties": update,
+            "additionalProperties": False,
+            "type": "object",
+            "title": f"{name}Update",
+            "description": "A partial update: only the fields present change.",
+        },
+        f"{name}Read": {
+            "properties": read,
+            "type": "object",
+            "required": list(read),
+            "title": f"{name}Read",
+            "description": f"{e.article.capitalize()} {label}.",
+        },
+        f"{name}Page": {
+            "properties": {
+                "items": {"items": _ref(f"{name}Read"), "type": "array", "title": "Items"},
+                "total": {"type": "integer", "title": "Total"},
+                "limit": {"type": "integer", "title": "Limit"},
+                "offset": {"type": "integer", "title": "Offset"},
+            },
+            "type": "object",
+            "required": ["items", "total", "limit", "offset"],
+            "title": f"{name}Page",
+            "description": f"One page of {label} rows.",
+        },
+    }
+    if wf:
+        schemas[e.status_enum] = {
+            "type": "string",
+            "enum": list(wf.states),
+            "title": e.status_enum,
+            "description": f"The states of {e.article} {label}.",
+        }
+        schemas[f"{name}StatusChange"] = {
+            "properties": {wf.field: _ref(e.status_enum)},
+            "additionalProperties": False,
+            "type": "object",
+            "required": [wf.field],
+            "title": f"{name}StatusChange",
+            "description": "The state to move to.",
+        }
+    return schemas
+
+
+def _operation(
+    e: EntitySpec,
+    function: str,
+    path: str,
+    method: str,
+    summary: str,
+    description: str,
+    *,
+    parameters: list[Json] | None = None,
+    body: str | None = None,
+    success: tuple[str, str | None],
+) -> Json:
+    operation_id = "".join(c if c.isalnum() else "_" for c in f"{function}{path}") + f"_{method}"
+    operation: Json = {
+        "tags": [e.path],
+        "summary": summary,
+        "description": description,
+        "operationId": operation_id,
+        "security": _SECURITY,
+    }
+    if parameters:
+        operation["parameters"] = parameters
+    if body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": _ref(body)}},
+        }
+    status, schema = success
+    response: Json = {"description": "Successful Response"}
+    if schema is not None:
+        response["content"] = {"application/json": {"schema": _ref(schema)}}
+    operation["responses"] = {status: response, "422": _VALIDATION_ERROR}
+    return operation
+
+
+_ITEM_ID: Final[Json] = {
+    "name": "item_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "format": "uuid", "title": "Item Id"},
+}
+
+
+def _paths(e: EntitySpec) -> Json:
+    base = f"/api/v1/{e.path}"
+    item = f"{base}/{{item_id}}"
+    name, label, a = e.name, e.label, e.article
+    wf = e.workflow
+    list_parameters: list[Json] = []
+    if wf:
+        list_parameters.append(
+            {
+                "name": wf.field,
+                "in": "query",
+                "required": False,
+                "schema": {"anyOf": [_ref(e.status_enum), _NULL], "title": _title(wf.field)},
+            }
+        )
+    list_parameters += [
+        {
+            "name": "limit",
+            "in": "query",
+            "required": False,
+            "schema": {
+                "type": "integer",
+                "maximum": 100,
+                "minimum": 1,
+                "default": 50,
+                "title": "Limit",
+            },
+        },
+        {
+            "name": "offset",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "integer", "minimum": 0, "default": 0, "title": "Offset"},
+        },
+    ]
+    state = ", optionally in one state" if wf else ""
+    paths: Json = {
+        base: {
+            "post": _operation(
+                e, "create", base, "post", f"Create {a} {label}",
+                f"Create {a} {label} owned by the caller, in the caller's tenant.",
+                body=f"{name}Create", success=("201", f"{name}Read"),
+            ),
+            "get": _operation(
+                e, "list_page", base, "get", f"List {label} rows",
+                f"Return one page of the tenant's rows, oldest first{state}.",
+                parameters=list_parameters, success=("200", f"{name}Page"),
+            ),
+        },
+        item: {
+            "get": _operation(
+                e, "get", item, "get", f"Read {a} {label}",
+                "Return one row of the caller's tenant.",
+                parameters=[_ITEM_ID], success=("200", f"{name}Read"),
+            ),
+            "patch": _operation(
+                e, "update", item, "patch", f"Change fields of {a} {label}",
+                "Change the fields present in the body; owners and managers only.",
+                parameters=[_ITEM_ID], body=f"{name}Update", success=("200", f"{name}Read"),
+            ),
+        },
+    }  # fmt: skip
+    if wf:
+        status_path = f"{item}/{wf.field}"
+        paths[status_path] = {
+            "post": _operation(
+                e, "change_status", status_path, "post", f"Move {a} {label} to another state",
+                "Move along the workflow; 409 names the allowed moves if this one is not.",
+                parameters=[_ITEM_ID], body=f"{name}StatusChange", success=("200", f"{name}Read"),
+            )
+        }  # fmt: skip
+    paths[item]["delete"] = _operation(
+        e, "delete", item, "delete", f"Delete {a} {label}",
+        "Delete a row; owners and managers only.",
+        parameters=[_ITEM_ID], success=("204", None),
+    )  # fmt: skip
+    return paths
+
+
+def openapi_document(entities: object, title: str, description: str, version: str) -> Json:
+    """The OpenAPI document the rendered app serves at ``/openapi.json``."""
+    specs = parse_entities(entities)
+    paths: Json = dict(_HEALTH_PATHS)
+    schemas: Json = dict(_FIXED_SCHEMAS)
+    for spec in specs:
+        paths.update(_paths(spec))
+        schemas.update(_schemas(spec))
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "description": description, "version": version},
+        "paths": paths,
+        "components": {
+            "schemas": dict(sorted(schemas.items())),
+            "securitySchemes": {
+                "HTTPBearer": {
+                    "type": "http",
+                    "description": "A JWT with sub, tenant_id and roles.",
+                    "scheme": "bearer",
+                }
+            },
+        },
+    }
+
+
+def openapi_json(entities: object, title: str, description: str, version: str = "0.1.0") -> str:
+    """The ``openapi_json`` filter: the document as the service's exporter writes it."""
+    document = openapi_document(entities, title, description, version)
+    return json.dumps(document, indent=2, ensure_ascii=False)

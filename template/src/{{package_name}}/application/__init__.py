@@ -1,0 +1,1 @@
+"""The application: commands, queries, their handlers, services and the ports they use."""

@@ -1,0 +1,133 @@
+"""The ``entities`` answer: its rules, directly and through Copier, and the names it yields."""
+
+from pathlib import Path
+from typing import Any
+
+import copier
+import pytest
+import yaml
+
+from generator.answers import answer_error
+from generator.entities import parse_entities, workflow_path
+from generator.extension import from_import
+
+TASK: dict[str, Any] = {"name": "Task", "fields": {"title": "str"}}
+TWO_STATES = {"a": ["b"], "b": []}
+
+#: (entities answer, part of the message naming entity, field and rule)
+BAD_ENTITIES: list[tuple[object, str]] = [
+    ([], "must be a non-empty list"),
+    ([{"name": "task", "fields": {"a": "str"}}], "entity 'task': the name must be PascalCase"),
+    ([{"name": "Line_Item", "fields": {"a": "str"}}], "must be PascalCase"),
+    ([{"name": "A" + "b" * 20, "fields": {"a": "str"}}], "at most 20 characters"),
+    ([{"name": "Settings", "fields": {"a": "str"}}], "used by the rendered code itself"),
+    ([{"name": "Task", "fields": {}}], "entity 'Task': fields:"),
+    ([{"name": "Task"}], "entity 'Task': fields: Field required"),
+    ([{"name": "Task", "fields": {"id": "str"}}], "field 'id': the name is reserved"),
+    ([{"name": "Task", "fields": {"tenant_id": "str"}}], "field 'tenant_id': the name is reserved"),
+    ([{"name": "Task", "fields": {"class": "str"}}], "field 'class': the name is a Python keyword"),
+    ([{"name": "Task", "fields": {"Title": "str"}}], "field 'Title': the name must be snake_case"),
+    ([{"name": "Task", "fields": {"metadata": "str"}}], "would shadow a Pydantic or SQLAlchemy"),
+    ([{"name": "Task", "fields": {"a": "string"}}], "type 'string' is not one of str, text"),
+    ([{"name": "Task", "fields": {"a": {"type": "int", "max_length": 3}}}], "max_length applies"),
+    ([{"name": "Task", "fields": {"a": {"type": "str", "max_length": 0}}}], "whole number from 1"),
+    ([{"name": "Task", "fields": {"a": {"type": "str", "size": 3}}}], "unknown keys ['size']"),
+    ([TASK, {**TASK}], "entity 'Task': declared twice"),
+    ([{"name": "Person", "fields": {"a": "str"}}, {"name": "People", "fields": {"a": "str"}}],
+     "entity 'People': its name collides with 'Person'"),
+    ([{**TASK, "ownership": ["owner"]}], "ownership field 'owner' must be a str field"),
+    ([{"name": "Task", "fields": {"n": "int"}, "ownership": ["n"]}], "must be a str field"),
+    ([{**TASK, "workflow": {"initial": "x", "transitions": {"a": ["b"], "b": []}}}],
+     "initial state 'x' is not one of ['a', 'b']"),
+    ([{**TASK, "workflow": {"initial": "a", "transitions": {"a": ["z"], "b": []}}}],
+     "'a' moves to 'z', which is not a state"),
+    ([{**TASK, "workflow": {"initial": "a", "transitions": {"a": ["a", "b"], "b": []}}}],
+     "'a' moves to itself"),
+    ([{**TASK, "workflow": {"initial": "a", "transitions": {"a": [], "b": ["a"]}}}],
+     "states ['b'] cannot be reached from 'a'"),
+    ([{**TASK, "workflow": {"field": "title", "initial": "a", "transitions": TWO_STATES}}],
+     "field 'title' is also declared under fields"),
+    ([{**TASK, "workflow": {"initial": "a", "transitions": {"a": []}}}], "at least 2 items"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("entities", "rule"), BAD_ENTITIES)
+def test_copier_refuses_bad_entities_and_writes_nothing(
+    template_dir: Path, tmp_path: Path, entities: object, rule: str
+) -> None:
+    destination = tmp_path / "out"
+
+    with pytest.raises(ValueError, match="question 'entities'") as caught:
+        copier.run_copy(
+            str(template_dir),
+            destination,
+            data={"entities": entities},
+            defaults=True,
+            unsafe=True,
+            quiet=True,
+        )
+
+    assert rule in str(caught.value)
+    assert not destination.exists()
+
+
+def test_yaml_text_from_a_command_line_is_parsed_and_checked() -> None:
+    assert answer_error("- name: Order\n  fields: {total: decimal}", "entities") == ""
+    assert answer_error("not: [valid", "entities").startswith("entities: is not valid YAML")
+
+
+def test_names_of_a_multi_word_entity_and_a_reserved_word() -> None:
+    line_item, order = parse_entities(
+        [{"name": "LineItem", "fields": {"sku": "str"}}, {"name": "Order", "fields": {"n": "int"}}]
+    )
+
+    assert (line_item.module, line_item.plural, line_item.path) == (
+        "line_item",
+        "line_items",
+        "line-items",
+    )
+    assert (line_item.label, line_item.article) == ("line item", "a")
+    assert (order.table, order.path, order.article) == ("orders", "orders", "an")
+
+
+def test_field_types_nullability_and_defaults() -> None:
+    [entity] = parse_entities(
+        [
+            {
+                "name": "Thing",
+                "fields": {"a": "str", "b": "decimal?", "c": {"type": "str", "max_length": 9}},
+            }
+        ]
+    )
+
+    a, b, c = entity.fields
+    assert (a.annotation, a.max_length, a.column_type) == ("str", 255, "String(255)")
+    assert (b.annotation, b.column_type, b.schema_annotation) == (
+        "Decimal | None",
+        "ExactDecimal()",
+        "Amount | None",
+    )
+    assert c.column_type == "String(9)"
+    assert entity.sqlalchemy_imports == ["String", "Uuid", "func", "select"]
+    assert entity.orm_imports == ["Base", "ExactDecimal", "UtcDateTime"]
+
+
+def test_workflow_moves_and_paths() -> None:
+    default = yaml.safe_load((Path(__file__).parents[1] / "copier.yml").read_text("utf-8"))
+    [task] = parse_entities(default["entities"]["default"])
+
+    assert task.workflow is not None
+    assert ("todo", "in_progress") in task.workflow.legal
+    assert ("done", "todo") in task.workflow.illegal
+    assert ("todo", "todo") not in task.workflow.illegal
+    assert workflow_path(task.workflow, "done") == ["in_progress", "done"]
+    assert workflow_path(task.workflow, "todo") == []
+
+
+def test_from_import_matches_isort() -> None:
+    assert from_import("a.b", ["Task", "ENTITY", "create", "TaskStatus"]) == (
+        "from a.b import ENTITY, Task, TaskStatus, create"
+    )
+    long = from_import("package.domain.module", [f"Name{index:02d}" for index in range(12)])
+    assert long.startswith("from package.domain.module import (\n    Name00,\n")
+    assert long.endswith("    Name11,\n)")
