@@ -105,7 +105,8 @@ def extreme_project(copie_session: Copie, template_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def three_entities_project(copie_session: Copie, template_dir: Path) -> Path:
     """Three entities at once, rendered once per session (per xdist group)."""
-    return render_with(copie_session, template_dir, {"entities": yaml.safe_dump(THREE_ENTITIES, sort_keys=False)})
+    entities = yaml.safe_dump(THREE_ENTITIES, sort_keys=False)
+    return render_with(copie_session, template_dir, {"entities": entities})
 
 
 ValidatedCopy = Callable[[Path], Report]
