@@ -23,6 +23,33 @@ EXTREME_ANSWERS: Mapping[str, str] = {
     "author_name": "Ops & Billing",
     "author_email": "ops+billing@example.org",
     "python_version": "3.12",
+    # Entity, field, state and workflow-field names at their length limits (20), every
+    # field type, an ownership field, and an entity with one boolean field only.
+    "entities": """
+- name: LineItemAllocationXy
+  fields:
+    a_long_required_text: {type: str, max_length: 10000}
+    a_long_optional_text: text?
+    a_long_decimal_field: decimal?
+    a_long_datetime_fiel: datetime
+    a_long_uuid_field_xy: uuid?
+    flag: bool
+    n: int
+    ratio: float
+    day: date
+    responsible_user_xyz: "str?"
+  workflow:
+    field: lifecycle_state_xyza
+    initial: awaiting_review_xyza
+    transitions:
+      awaiting_review_xyza: [approved_by_board_xy, rejected_with_remark]
+      approved_by_board_xy: [rejected_with_remark]
+      rejected_with_remark: []
+  ownership: [responsible_user_xyz]
+- name: Audit
+  fields:
+    happened: bool
+""",
 }
 
 

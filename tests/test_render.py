@@ -29,6 +29,7 @@ EXPECTED_FILES = {
     "src/task_service/api/errors.py",
     "src/task_service/api/health.py",
     "src/task_service/api/middleware.py",
+    "src/task_service/api/partial.py",
     "src/task_service/api/routes/__init__.py",
     "src/task_service/api/routes/task.py",
     "src/task_service/api/schemas/__init__.py",
@@ -125,6 +126,12 @@ def test_the_answers_reach_every_place_they_belong(extreme_project: Path) -> Non
     assert pyproject["tool"]["ruff"]["target-version"] == "py312"
     assert (extreme_project / ".python-version").read_text("utf-8") == "3.12\n"
     assert (extreme_project / "src" / package / "main.py").is_file()
+    routes = extreme_project / "src" / package / "api" / "routes"
+    assert sorted(path.name for path in routes.glob("*.py")) == [
+        "__init__.py",
+        "audit.py",
+        "line_item_allocation_xy.py",
+    ]
     assert f"{package.upper()}_DATABASE_URL" in (extreme_project / ".env.example").read_text()
 
 

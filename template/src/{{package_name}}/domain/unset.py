@@ -12,3 +12,8 @@ class Unset(enum.Enum):
 
 #: A field left out of a partial update.
 UNSET: Final = Unset.UNSET
+
+
+def given_or[T](value: T | Unset, current: T) -> T:
+    """Return ``value``, or ``current`` when ``value`` was not given."""
+    return current if isinstance(value, Unset) else value
