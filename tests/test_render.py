@@ -6,6 +6,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import yaml
 from pytest_copie.plugin import Copie
 
 from generator import versions
@@ -72,6 +73,7 @@ EXPECTED_FILES = {
     "tests/conftest.py",
     "tests/domain/__init__.py",
     "tests/domain/test_task.py",
+    "tests/domain/test_tenancy.py",
     "tests/fakes.py",
     "tests/infrastructure/__init__.py",
     "tests/infrastructure/test_database.py",
@@ -149,6 +151,14 @@ def test_every_dependency_is_pinned_from_the_version_table(default_project: Path
         assert match, f"not pinned exactly: {requirement}"
         pinned[match[1]] = match[3]
     assert pinned == dict(versions.ALL)
+
+
+def test_the_answers_file_keeps_the_order_of_fields_and_states(default_project: Path) -> None:
+    answers = yaml.safe_load((default_project / ".copier-answers.yml").read_text("utf-8"))
+    [task] = answers["entities"]
+
+    assert list(task["fields"]) == ["title", "description", "due_date", "assignee_id"]
+    assert list(task["workflow"]["transitions"]) == ["todo", "in_progress", "done", "cancelled"]
 
 
 def test_no_lock_file_is_rendered(default_project: Path) -> None:

@@ -1,0 +1,88 @@
+"""``copier update`` on a rendered project that people have edited since."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import copier
+import pytest
+import yaml
+
+from generator.validate import Report, validate_project
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("update")]
+
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Blueprint Tests",
+    "GIT_AUTHOR_EMAIL": "tests@example.com",
+    "GIT_COMMITTER_NAME": "Blueprint Tests",
+    "GIT_COMMITTER_EMAIL": "tests@example.com",
+}
+HAND_EDIT = "\n## Team notes\n\nOn call: the orders team. Written by hand, kept by updates.\n"
+PROJECT_ENTITY = {
+    "name": "Project",
+    "fields": {"title": {"type": "str", "max_length": 120}, "budget": "decimal?"},
+}
+
+
+def git(cwd: Path, *args: str) -> str:
+    completed = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)
+    return completed.stdout
+
+
+@pytest.fixture
+def tagged_template(template_dir: Path, tmp_path: Path) -> Path:
+    """The template as a git repository with a release tag, as Copier updates need."""
+    repository = tmp_path / "template-repo"
+    shutil.copytree(template_dir, repository)
+    git(repository, "init", "--quiet", "--initial-branch=main")
+    git(repository, "add", "--all")
+    git(repository, "commit", "--quiet", "-m", "template")
+    git(repository, "tag", "v0.1.0")
+    return repository
+
+
+def test_adding_an_entity_keeps_hand_edits_and_stays_green(
+    tagged_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in GIT_IDENTITY.items():
+        monkeypatch.setenv(name, value)
+    project = tmp_path / "service"
+    copier.run_copy(
+        str(tagged_template), project, defaults=True, unsafe=True, quiet=True, vcs_ref="v0.1.0"
+    )
+    git(project, "init", "--quiet", "--initial-branch=main")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", "rendered")
+    readme = project / "README.md"
+    readme.write_text(readme.read_text("utf-8") + HAND_EDIT, "utf-8")
+    git(project, "commit", "--quiet", "-am", "hand edit")
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text("utf-8"))
+    entities = [*answers["entities"], PROJECT_ENTITY]
+    task_module = project / "src" / "task_service" / "domain" / "task.py"
+    task_before = task_module.read_text("utf-8")
+
+    copier.run_update(
+        project,
+        data={"entities": yaml.safe_dump(entities, sort_keys=False)},
+        defaults=True,
+        overwrite=True,
+        unsafe=True,
+        quiet=True,
+        conflict="inline",
+    )
+
+    package = project / "src" / "task_service"
+    for layer in ("domain", "application", "api/routes", "api/schemas"):
+        assert (package / layer / "project.py").is_file(), layer
+    assert (package / "infrastructure" / "repositories" / "project.py").is_file()
+    assert "project.router" in (package / "api" / "routes" / "__init__.py").read_text("utf-8")
+    assert readme.read_text("utf-8").endswith(HAND_EDIT)
+    # The answers file keeps the order of fields and states: nothing of Task churns.
+    assert task_module.read_text("utf-8") == task_before
+    assert "<<<<<<<" not in git(project, "diff")
+    assert not list(project.rglob("*.rej"))
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text("utf-8"))
+    assert [entity["name"] for entity in recorded["entities"]] == ["Task", "Project"]
+    report: Report = validate_project(project)
+    assert report.passed, "\n".join(r.output[-2000:] for r in report.results if not r.passed)
