@@ -88,6 +88,32 @@ def test_new_renders_into_an_empty_folder_without_validating(tmp_path: Path) -> 
     assert "uv sync" not in result.output
 
 
+def test_new_takes_entities_as_yaml_text(tmp_path: Path) -> None:
+    destination = tmp_path / "svc"
+    entities = "- name: Order\n  fields: {reference: str, total: decimal}"
+
+    result = runner.invoke(
+        app, ["new", str(destination), "--defaults", "--no-validate", "-d", f"entities={entities}"]
+    )
+
+    assert result.exit_code == 0, result.output
+    routes = destination / "src" / "task_service" / "api" / "routes"
+    assert sorted(path.name for path in routes.glob("*.py")) == ["__init__.py", "order.py"]
+
+
+def test_new_refuses_a_bad_entity_naming_entity_field_and_rule(tmp_path: Path) -> None:
+    destination = tmp_path / "svc"
+    entities = "- name: Order\n  fields: {id: str}"
+
+    result = runner.invoke(
+        app, ["new", str(destination), "--defaults", "--no-validate", "-d", f"entities={entities}"]
+    )
+
+    assert result.exit_code == 2
+    assert "entities: entity 'Order', field 'id': the name is reserved" in _plain(result.output)
+    assert not destination.exists()
+
+
 def test_validate_refuses_a_folder_that_is_not_a_project(tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", str(tmp_path)])
 
