@@ -27,6 +27,14 @@ from generator import versions
 from generator.entities import parse_entities
 
 PYTHON_VERSIONS: Final = ("3.12", "3.13")
+DATABASES: Final = ("sqlite", "postgresql")
+CACHES: Final = ("memory", "redis")
+#: Question -> its fixed choices, for the message that names them.
+_CHOICES: Final[Mapping[str, tuple[str, ...]]] = {
+    "python_version": PYTHON_VERSIONS,
+    "database": DATABASES,
+    "cache": CACHES,
+}
 #: Longest package name: the rendered code stays within its 100-column lines with it
 #: (a template test renders one this long).
 MAX_PACKAGE_LENGTH: Final = 32
@@ -102,6 +110,8 @@ PackageName = Annotated[str, AfterValidator(_package_name)]
 Description = Annotated[str, AfterValidator(_one_line(200))]
 AuthorName = Annotated[str, AfterValidator(_one_line(100))]
 PythonVersion = Literal["3.12", "3.13"]
+Database = Literal["sqlite", "postgresql"]
+Cache = Literal["memory", "redis"]
 
 
 def _yaml_text(value: object) -> object:
@@ -135,6 +145,8 @@ class Answers(BaseModel):
     author_name: AuthorName
     author_email: EmailStr
     python_version: PythonVersion
+    database: Database
+    cache: Cache
     entities: Entities
 
 
@@ -147,14 +159,14 @@ QUESTIONS: Final = tuple(Answers.model_fields)
 
 
 def _message(question: str, error: ValidationError) -> str:
-    details = "; ".join(_describe(item) for item in error.errors())
+    details = "; ".join(_describe(question, item) for item in error.errors())
     return f"{question}: {details}"
 
 
-def _describe(item: Mapping[str, Any]) -> str:
+def _describe(question: str, item: Mapping[str, Any]) -> str:
     message = str(item["msg"])
     if item["type"] == "literal_error":
-        return f"{item['input']!r} is not one of {', '.join(PYTHON_VERSIONS)}"
+        return f"{item['input']!r} is not one of {', '.join(_CHOICES[question])}"
     if item["type"] == "value_error":
         return message.removeprefix("Value error, ")
     return message[:1].lower() + message[1:]

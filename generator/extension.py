@@ -16,6 +16,7 @@ from jinja2.ext import Extension
 from generator import naming, versions
 from generator.answers import answer_error
 from generator.entities import entity_spec, entity_specs, workflow_path
+from generator.migrations import migration
 from generator.openapi import openapi_json
 
 _REQUIREMENT = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?P<extras>\[[a-z0-9,_-]+\])?")
@@ -84,6 +85,7 @@ FILTERS: Final[dict[str, Callable[..., Any]]] = {
     "entity_specs": entity_specs,
     "from_import": from_import,
     "kebab_case": naming.kebab_case,
+    "migration": migration,
     "openapi_json": openapi_json,
     "pascal_case": naming.pascal_case,
     "pinned": pinned,

@@ -14,11 +14,14 @@ from typing import Final
 RUNTIME: Final[Mapping[str, str]] = MappingProxyType(
     {
         "aiosqlite": "0.22.1",
+        "alembic": "1.20.1",
+        "asyncpg": "0.32.0",
         "fastapi": "0.163.2",
         "loguru": "0.7.3",
         "pydantic": "2.14.3",
         "pydantic-settings": "2.16.3",
         "pyjwt": "2.15.1",
+        "redis": "8.1.0",
         "sqlalchemy": "2.1.9",
         "starlette": "1.10.0",
         "uvicorn": "0.54.0",
@@ -50,5 +53,5 @@ ALL: Final[Mapping[str, str]] = MappingProxyType({**RUNTIME, **DEVELOPMENT, **BU
 #: A package name equal to one of these would shadow a dependency.
 IMPORT_NAMES: Final[frozenset[str]] = frozenset(
     {name.replace("-", "_") for name in ALL}
-    | {"importlinter", "jwt", "pytest_cov", "starlette", "typing_extensions", "uv_build"}
+    | {"importlinter", "jwt", "mako", "pytest_cov", "starlette", "typing_extensions", "uv_build"}
 )

@@ -38,6 +38,8 @@ BAD_ANSWERS = [
     ("author_email", "a@b", "not a valid email address"),
     ("python_version", "3.11", "'3.11' is not one of 3.12, 3.13"),
     ("python_version", "3.14", "is not one of 3.12, 3.13"),
+    ("database", "mysql", "'mysql' is not one of sqlite, postgresql"),
+    ("cache", "memcached", "'memcached' is not one of memory, redis"),
 ]
 
 
@@ -59,6 +61,8 @@ def test_bad_answers_are_named_with_their_rule(question: str, value: str, rule: 
         ("description", "Zoë's ünïcode — fine."),
         ("author_email", "team+orders@example.co.uk"),
         ("python_version", "3.12"),
+        ("database", "postgresql"),
+        ("cache", "redis"),
     ],
 )
 def test_good_answers_pass(question: str, value: str) -> None:
@@ -96,6 +100,8 @@ def test_the_defaults_are_valid() -> None:
         author_name="Platform Team",
         author_email="platform@example.com",
         python_version="3.13",
+        database="sqlite",
+        cache="memory",
         entities=yaml.safe_load((Path(__file__).parents[1] / "copier.yml").read_text("utf-8"))[
             "entities"
         ]["default"],
@@ -119,7 +125,12 @@ def test_copier_refuses_bad_answers_and_writes_nothing(
         )
 
     # Copier checks `choices` itself, before the validator, in its own words.
-    expected = "is not in ['3.12', '3.13']" if question == "python_version" else rule
+    choices = {
+        "python_version": "['3.12', '3.13']",
+        "database": "['sqlite', 'postgresql']",
+        "cache": "['memory', 'redis']",
+    }
+    expected = f"is not in {choices[question]}" if question in choices else rule
     assert expected in str(caught.value)
     assert not destination.exists()
 

@@ -1,0 +1,72 @@
+"""Alembic revision ids for the rendered migrations: derived from content, never random.
+
+Each entity gets one revision that creates its table. The revisions chain in the order
+the entities are declared, so appending an entity (``copier update -d entities=...``)
+adds one revision on top of the previous head and leaves every earlier file as it was.
+A revision id is a hash of what its migration creates and of the revision it follows:
+the same answers give the same ids on every machine, at every time.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from generator.entities import EntitySpec, entity_spec, entity_specs
+
+#: Length of a revision id: as long as Alembic's own random ones.
+REVISION_LENGTH = 12
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One rendered revision: the table it creates and its place in the chain."""
+
+    entity: EntitySpec
+    revision: str
+    down_revision: str | None
+
+
+def _content(entity: EntitySpec, database: str, down_revision: str | None) -> bytes:
+    fields = [[f.name, f.type, f.nullable, f.max_length] for f in entity.fields]
+    workflow = None
+    if entity.workflow is not None:
+        workflow = [entity.workflow.field, max(map(len, entity.workflow.states))]
+    content = {
+        "table": entity.table,
+        "fields": fields,
+        "workflow": workflow,
+        "database": database,
+        "down_revision": down_revision,
+    }
+    return json.dumps(content, sort_keys=True).encode()
+
+
+def migrations(entities: object, database: str) -> list[Migration]:
+    """Return the chain of revisions for ``entities``, oldest first.
+
+    Args:
+        entities: The ``entities`` answer.
+        database: The ``database`` answer; PostgreSQL revisions also enable row-level security.
+    """
+    chain: list[Migration] = []
+    down_revision: str | None = None
+    for entity in entity_specs(entities):
+        digest = hashlib.sha256(_content(entity, database, down_revision)).hexdigest()
+        revision = digest[:REVISION_LENGTH]
+        chain.append(Migration(entity, revision, down_revision))
+        down_revision = revision
+    return chain
+
+
+def migration(entity: object, entities: object, database: str) -> Migration:
+    """Return the revision of one entity (an item of the ``entities`` answer).
+
+    Raises:
+        LookupError: ``entity`` is not one of ``entities``.
+    """
+    name = entity_spec(entity).name
+    for item in migrations(entities, database):
+        if item.entity.name == name:
+            return item
+    message = f"entity {name!r} is not one of the entities"
+    raise LookupError(message)

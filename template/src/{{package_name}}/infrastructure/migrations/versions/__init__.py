@@ -1,0 +1,1 @@
+"""One revision per entity table, chained in the order the entities were declared."""
