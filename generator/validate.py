@@ -75,7 +75,7 @@ class Report:
         return failed + [f"{step.name} (not run)" for step in STEPS if step.name not in ran]
 
 
-def _environment() -> dict[str, str]:
+def checks_environment() -> dict[str, str]:
     """Return the caller's environment, minus what would point uv at another venv."""
     hidden = {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "PYTHONPATH", "CONDA_PREFIX"}
     return {key: value for key, value in os.environ.items() if key not in hidden}
@@ -97,7 +97,7 @@ def run_step(step: Step, project: Path, env: Mapping[str, str] | None = None) ->
         completed = subprocess.run(
             [find_uv_bin(), *step.uv_args],
             cwd=project,
-            env=dict(env) if env is not None else _environment(),
+            env=dict(env) if env is not None else checks_environment(),
             capture_output=True,
             text=True,
             timeout=STEP_TIMEOUT_SECONDS,

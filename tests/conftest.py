@@ -136,6 +136,16 @@ def three_entities_project(copie_session: Copie, template_dir: Path) -> Path:
     return render_with(copie_session, template_dir, {"entities": entities})
 
 
+#: The production backends: PostgreSQL with row-level security and the Redis cache.
+POSTGRES_REDIS: Mapping[str, str] = {"database": "postgresql", "cache": "redis"}
+
+
+@pytest.fixture(scope="session")
+def postgres_redis_project(copie_session: Copie, template_dir: Path) -> Path:
+    """The default entity on PostgreSQL and Redis, rendered once per session."""
+    return render_with(copie_session, template_dir, POSTGRES_REDIS)
+
+
 ValidatedCopy = Callable[[Path], Report]
 
 

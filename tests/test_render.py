@@ -1,5 +1,6 @@
 """What a render writes: complete, fully rendered, answer-driven and byte-identical."""
 
+import itertools
 import re
 import time
 import tomllib
@@ -10,6 +11,7 @@ import yaml
 from pytest_copie.plugin import Copie
 
 from generator import versions
+from generator.migrations import migrations
 from tests.conftest import EXTREME_ANSWERS, render_with
 
 pytestmark = pytest.mark.xdist_group("renders")
@@ -38,6 +40,8 @@ EXPECTED_FILES = {
     "src/task_service/application/__init__.py",
     "src/task_service/application/auth.py",
     "src/task_service/application/bus.py",
+    "src/task_service/application/cache.py",
+    "src/task_service/application/errors.py",
     "src/task_service/application/handlers.py",
     "src/task_service/application/messages.py",
     "src/task_service/application/task.py",
@@ -51,7 +55,13 @@ EXPECTED_FILES = {
     "src/task_service/domain/unset.py",
     "src/task_service/health.py",
     "src/task_service/infrastructure/__init__.py",
+    "src/task_service/infrastructure/cache.py",
     "src/task_service/infrastructure/database.py",
+    "src/task_service/infrastructure/migrations/__init__.py",
+    "src/task_service/infrastructure/migrations/env.py",
+    "src/task_service/infrastructure/migrations/script.py.mako",
+    "src/task_service/infrastructure/migrations/versions/__init__.py",
+    "src/task_service/infrastructure/migrations/versions/task.py",
     "src/task_service/infrastructure/orm.py",
     "src/task_service/infrastructure/repositories/__init__.py",
     "src/task_service/infrastructure/repositories/task.py",
@@ -77,9 +87,12 @@ EXPECTED_FILES = {
     "tests/fakes.py",
     "tests/infrastructure/__init__.py",
     "tests/infrastructure/test_database.py",
+    "tests/infrastructure/test_migrations.py",
     "tests/infrastructure/test_task_repository.py",
     "tests/test_cli.py",
+    "tests/proxy.py",
     "tests/test_config.py",
+    "tests/test_faults.py",
     "tests/test_health.py",
     "tests/test_logs.py",
     "tests/test_main.py",
@@ -150,7 +163,50 @@ def test_every_dependency_is_pinned_from_the_version_table(default_project: Path
         match = re.fullmatch(r"([a-z0-9_-]+)(\[[a-z,]+\])?==([0-9][0-9a-z.]*)", requirement)
         assert match, f"not pinned exactly: {requirement}"
         pinned[match[1]] = match[3]
-    assert pinned == dict(versions.ALL)
+    # The embedded defaults: SQLite and the memory cache, so no asyncpg and no redis.
+    assert pinned == {k: v for k, v in versions.ALL.items() if k not in {"asyncpg", "redis"}}
+
+
+def test_the_backends_bring_exactly_their_own_dependencies_and_files(
+    postgres_redis_project: Path, default_project: Path
+) -> None:
+    pyproject = tomllib.loads((postgres_redis_project / "pyproject.toml").read_text("utf-8"))
+    names = {re.split(r"[\[=]", r)[0] for r in pyproject["project"]["dependencies"]}
+    files = set(_files(postgres_redis_project))
+
+    assert {"asyncpg", "redis", "alembic"} <= names
+    assert "aiosqlite" not in names
+    assert files - EXPECTED_FILES == {"tests/infrastructure/test_row_level_security.py"}
+    assert EXPECTED_FILES - files == set()
+    assert not (default_project / "tests/infrastructure/test_row_level_security.py").exists()
+    migration = (
+        postgres_redis_project / "src/task_service/infrastructure/migrations/versions/task.py"
+    ).read_text("utf-8")
+    assert 'ALTER TABLE "tasks" FORCE ROW LEVEL SECURITY' in migration
+    assert "current_setting('app.tenant_id', true)" in migration
+    default_migration = (
+        default_project / "src/task_service/infrastructure/migrations/versions/task.py"
+    ).read_text("utf-8")
+    assert "ROW LEVEL SECURITY" not in default_migration
+
+
+def test_revision_ids_come_from_content_and_chain_in_entity_order(
+    three_entities_project: Path,
+) -> None:
+    versions_dir = three_entities_project / "src/task_service/infrastructure/migrations/versions"
+    answers = yaml.safe_load((three_entities_project / ".copier-answers.yml").read_text("utf-8"))
+    chain = migrations(answers["entities"], "sqlite")
+
+    assert [m.entity.module for m in chain] == ["order", "line_item", "group"]
+    assert chain[0].down_revision is None
+    for previous, current in itertools.pairwise(chain):
+        assert current.down_revision == previous.revision
+    for migration in chain:
+        text = (versions_dir / f"{migration.entity.module}.py").read_text("utf-8")
+        assert f'revision: str = "{migration.revision}"' in text
+        expected = f'"{migration.down_revision}"' if migration.down_revision else "None"
+        assert f"down_revision: str | None = {expected}" in text
+    assert len({m.revision for m in chain}) == 3
 
 
 def test_the_answers_file_keeps_the_order_of_fields_and_states(default_project: Path) -> None:

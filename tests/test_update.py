@@ -1,14 +1,17 @@
 """``copier update`` on a rendered project that people have edited since."""
 
+import re
 import shutil
+import sqlite3
 import subprocess
 from pathlib import Path
 
 import copier
 import pytest
 import yaml
+from uv import find_uv_bin
 
-from generator.validate import Report, validate_project
+from generator.validate import Report, checks_environment, validate_project
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("update")]
 
@@ -23,6 +26,19 @@ PROJECT_ENTITY = {
     "name": "Project",
     "fields": {"title": {"type": "str", "max_length": 120}, "budget": "decimal?"},
 }
+
+
+def migrate(project: Path, env: dict[str, str]) -> str:
+    """Run the project's own ``migrate`` command in its own environment."""
+    completed = subprocess.run(
+        [find_uv_bin(), "run", "python", "-m", "task_service", "migrate"],
+        cwd=project,
+        env=checks_environment() | env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return completed.stdout
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -61,6 +77,11 @@ def test_adding_an_entity_keeps_hand_edits_and_stays_green(
     entities = [*answers["entities"], PROJECT_ENTITY]
     task_module = project / "src" / "task_service" / "domain" / "task.py"
     task_before = task_module.read_text("utf-8")
+    versions_dir = project / "src" / "task_service" / "infrastructure" / "migrations" / "versions"
+    task_migration = (versions_dir / "task.py").read_text("utf-8")
+    # A database in service before the update, at the old head.
+    database = {"TASK_SERVICE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'live.db'}"}
+    assert "newest migration" in migrate(project, database)
 
     copier.run_update(
         project,
@@ -84,5 +105,18 @@ def test_adding_an_entity_keeps_hand_edits_and_stays_green(
     assert not list(project.rglob("*.rej"))
     recorded = yaml.safe_load((project / ".copier-answers.yml").read_text("utf-8"))
     assert [entity["name"] for entity in recorded["entities"]] == ["Task", "Project"]
+    # The new entity's revision chains onto the old head; the old revision is untouched.
+    assert (versions_dir / "task.py").read_text("utf-8") == task_migration
+    old_head = re.search(r'^revision: str = "(\w+)"', task_migration, re.MULTILINE)
+    assert old_head is not None
+    project_migration = (versions_dir / "project.py").read_text("utf-8")
+    assert f'down_revision: str | None = "{old_head[1]}"' in project_migration
+    # Upgrading the live database applies only the new revision.
+    migrate(project, database)
+    with sqlite3.connect(tmp_path / "live.db") as connection:
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+        [(version,)] = connection.execute("SELECT version_num FROM alembic_version")
+    assert {"tasks", "projects"} <= tables
+    assert f'revision: str = "{version}"' in project_migration
     report: Report = validate_project(project)
     assert report.passed, "\n".join(r.output[-2000:] for r in report.results if not r.passed)

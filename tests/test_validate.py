@@ -1,14 +1,26 @@
 """The rendered projects' own checks, run for real: the proof that every render is green."""
 
+import os
 import re
 import shutil
+import socket
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+import yaml
 from pytest_copie.plugin import Copie
 
-from generator.validate import STEPS, Report, validate_project
-from tests.conftest import ValidatedCopy, render_with
+from generator.validate import STEPS, Report, checks_environment, validate_project
+from tests.conftest import THREE_ENTITIES, ValidatedCopy, render_with
+
+#: The servers the rendered projects' tests use; each cell names its own database and
+#: Redis keys after TEST_NAMESPACE, so cells run in parallel on one server.
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+#: (database, cache) beyond the embedded defaults, which the tests above cover.
+BACKENDS = [("postgresql", "memory"), ("sqlite", "redis"), ("postgresql", "redis")]
+ENTITY_SETS = {"default": None, "three": THREE_ENTITIES}
 
 pytestmark = pytest.mark.slow
 
@@ -90,3 +102,52 @@ def test_an_uninstallable_project_stops_after_uv_sync(tmp_path: Path) -> None:
     assert [result.step.name for result in report.results] == ["uv sync"]
     assert report.failed_steps == ["uv sync"] + [f"{step.name} (not run)" for step in STEPS[1:]]
     assert "no-such-package-blueprint-test" in report.results[0].output
+
+
+def _require(name: str, url: str, default_port: int) -> None:
+    parts = urlsplit(url)
+    address = (parts.hostname or "127.0.0.1", parts.port or default_port)
+    try:
+        socket.create_connection(address, timeout=2).close()
+    except OSError as error:
+        reason = f"{name} is not reachable at {address[0]}:{address[1]} ({error})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}; CI needs it", pytrace=False)
+        pytest.skip(reason)
+
+
+@pytest.mark.parametrize("entity_set", list(ENTITY_SETS))
+@pytest.mark.parametrize(("database", "cache"), BACKENDS)
+def test_every_backend_cell_passes_all_its_own_checks_on_real_servers(
+    copie: Copie,
+    template_dir: Path,
+    tmp_path: Path,
+    database: str,
+    cache: str,
+    entity_set: str,
+) -> None:
+    if database == "postgresql":
+        _require("PostgreSQL", POSTGRES_URL, 5432)
+    if cache == "redis":
+        _require("Redis", REDIS_URL, 6379)
+    answers = {"database": database, "cache": cache}
+    if (entities := ENTITY_SETS[entity_set]) is not None:
+        answers["entities"] = yaml.safe_dump(entities, sort_keys=False)
+    project = tmp_path / "cell"
+    shutil.copytree(render_with(copie, template_dir, answers), project)
+    env = checks_environment() | {
+        "TEST_NAMESPACE": f"bp_{database}_{cache}_{entity_set}",
+        "TEST_POSTGRES_URL": POSTGRES_URL,
+        "TEST_REDIS_URL": REDIS_URL,
+        "CI": "true",  # a server the cell cannot reach fails its tests, never skips them
+    }
+
+    report = validate_project(project, env=env)
+
+    assert report.passed, _failures(report)
+    output = report.results[-1].output
+    assert re.search(r"\b\d+ passed\b", output)
+    assert not re.search(r"\b\d+ (failed|skipped|errors?)\b", output)
+    assert "Required test coverage of 90.0% reached" in output
+    rls_test = project / "tests" / "infrastructure" / "test_row_level_security.py"
+    assert rls_test.is_file() == (database == "postgresql")

@@ -4,6 +4,7 @@ It stands between the service and a real server, so a test can take the server a
 and give it back without touching the server itself.
 """
 
+import contextlib
 import socket
 import threading
 from types import TracebackType
@@ -67,19 +68,15 @@ class TcpProxy:
             pass
         finally:
             for end in (source, sink):
-                try:
+                with contextlib.suppress(OSError):
                     end.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def _drop_connections(self) -> None:
         with self._lock:
             connections, self._connections = self._connections, []
         for connection in connections:
-            try:
+            with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             connection.close()
 
     def cut(self) -> None:
