@@ -82,6 +82,8 @@ def test_adding_an_entity_keeps_hand_edits_and_stays_green(
     # A database in service before the update, at the old head.
     database = {"TASK_SERVICE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'live.db'}"}
     assert "newest migration" in migrate(project, database)
+    git(project, "add", "uv.lock")  # as the rendered README asks
+    git(project, "commit", "--quiet", "-m", "lock")
 
     copier.run_update(
         project,

@@ -12,7 +12,13 @@ import yaml
 from pytest_copie.plugin import Copie
 
 from generator.validate import STEPS, Report, checks_environment, validate_project
-from tests.conftest import THREE_ENTITIES, ValidatedCopy, render_with
+from tests.conftest import (
+    EXTREME_ANSWERS,
+    POSTGRES_REDIS,
+    THREE_ENTITIES,
+    ValidatedCopy,
+    render_with,
+)
 
 #: The servers the rendered projects' tests use; each cell names its own database and
 #: Redis keys after TEST_NAMESPACE, so cells run in parallel on one server.
@@ -52,6 +58,22 @@ def test_the_extreme_render_on_python_3_12_passes_all_its_own_checks(
     extreme_project: Path, validated_copy: ValidatedCopy
 ) -> None:
     report = validated_copy(extreme_project)
+
+    assert report.passed, _failures(report)
+    assert "python 3.12" in report.results[-1].output.lower()
+
+
+def test_the_extreme_render_on_postgresql_and_redis_passes_all_its_own_checks(
+    copie: Copie, template_dir: Path, tmp_path: Path
+) -> None:
+    _require("PostgreSQL", POSTGRES_URL, 5432)
+    _require("Redis", REDIS_URL, 6379)
+    project = tmp_path / "extreme-backends"
+    shutil.copytree(
+        render_with(copie, template_dir, {**EXTREME_ANSWERS, **POSTGRES_REDIS}), project
+    )
+
+    report = validate_project(project, env=_cell_environment("bp_extreme"))
 
     assert report.passed, _failures(report)
     assert "python 3.12" in report.results[-1].output.lower()
@@ -104,6 +126,16 @@ def test_an_uninstallable_project_stops_after_uv_sync(tmp_path: Path) -> None:
     assert "no-such-package-blueprint-test" in report.results[0].output
 
 
+def _cell_environment(namespace: str) -> dict[str, str]:
+    """The checks' environment for one cell: its namespace and the servers' URLs."""
+    return checks_environment() | {
+        "TEST_NAMESPACE": namespace,
+        "TEST_POSTGRES_URL": POSTGRES_URL,
+        "TEST_REDIS_URL": REDIS_URL,
+        "CI": "true",  # a server the cell cannot reach fails its tests, never skips them
+    }
+
+
 def _require(name: str, url: str, default_port: int) -> None:
     parts = urlsplit(url)
     address = (parts.hostname or "127.0.0.1", parts.port or default_port)
@@ -135,14 +167,7 @@ def test_every_backend_cell_passes_all_its_own_checks_on_real_servers(
         answers["entities"] = yaml.safe_dump(entities, sort_keys=False)
     project = tmp_path / "cell"
     shutil.copytree(render_with(copie, template_dir, answers), project)
-    env = checks_environment() | {
-        "TEST_NAMESPACE": f"bp_{database}_{cache}_{entity_set}",
-        "TEST_POSTGRES_URL": POSTGRES_URL,
-        "TEST_REDIS_URL": REDIS_URL,
-        "CI": "true",  # a server the cell cannot reach fails its tests, never skips them
-    }
-
-    report = validate_project(project, env=env)
+    report = validate_project(project, env=_cell_environment(f"bp_{database}_{cache}_{entity_set}"))
 
     assert report.passed, _failures(report)
     output = report.results[-1].output
