@@ -86,6 +86,7 @@ EXPECTED_FILES = {
     "tests/domain/test_tenancy.py",
     "tests/fakes.py",
     "tests/infrastructure/__init__.py",
+    "tests/infrastructure/test_cache.py",
     "tests/infrastructure/test_database.py",
     "tests/infrastructure/test_migrations.py",
     "tests/infrastructure/test_task_repository.py",
