@@ -4,6 +4,9 @@ Every :class:`generator.errors.BlueprintError` becomes a message on standard err
 its exit code here, in one place (:func:`_handle_errors`).
 """
 
+import collections
+import dataclasses
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,7 +17,15 @@ from rich.console import Console
 from rich.table import Table
 
 from generator import __version__
-from generator.errors import BlueprintError, ProjectValidationError
+from generator.answers import check_answers
+from generator.errors import (
+    AnswerError,
+    BlueprintError,
+    ProjectValidationError,
+    UpdateConflictError,
+)
+from generator.fleet import FleetResult, fleet_status, fleet_update
+from generator.lifecycle import check, update
 from generator.render import parse_data, render
 from generator.validate import Report, Step, StepResult, validate_project
 
@@ -127,3 +138,138 @@ def validate(
     console = Console(stderr=True)
     with _handle_errors(console):
         _run_validation(path.resolve(), console)
+
+
+#: ``blueprint check``: the service is behind the newest template release.
+EXIT_BEHIND = 5
+
+
+def _show_changes(console: Console, title: str, names: list[str]) -> None:
+    if names:
+        console.print(f"[bold]{title}[/] ({len(names)}):")
+        for name in names:
+            console.print(f"  {name}", markup=False, highlight=False)
+
+
+@app.command("update")
+def update_command(
+    path: Annotated[Path, typer.Argument(help="The service's root (a clean git tree).")] = Path(),
+    data: Annotated[
+        list[str] | None,
+        typer.Option("--data", "-d", metavar="KEY=VALUE", help="Change an answer; repeatable."),
+    ] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", help="Template version (git tag); the newest by default.")
+    ] = None,
+    no_validate: Annotated[
+        bool, typer.Option("--no-validate", help="Skip the project's checks after updating.")
+    ] = False,
+) -> None:
+    """Update a service to a newer template version, keeping its local edits."""
+    console = Console(stderr=True)
+    with _handle_errors(console):
+        answers = parse_data(data or [])
+        if problems := check_answers(answers):
+            raise AnswerError("\n".join(problems))
+        outcome = update(path.resolve(), answers, to)
+        console.print(
+            f"[green]updated[/] {outcome.service.name}: "
+            f"{outcome.previous or 'unversioned'} → {outcome.service.version or 'unversioned'}"
+        )
+        _show_changes(console, "changed", outcome.changed)
+        if outcome.conflicts:
+            _show_changes(console, "[red]conflicts[/] (resolve the markers)", outcome.conflicts)
+            raise UpdateConflictError(outcome.conflicts)
+        if not no_validate:
+            _run_validation(path.resolve(), console)
+
+
+@app.command("check")
+def check_command(
+    path: Annotated[Path, typer.Argument(help="The service's root.")] = Path(),
+) -> None:
+    """Exit 5 if the service is behind the newest template; list its local customizations."""
+    console = Console(stderr=True)
+    with _handle_errors(console):
+        standing = check(path.resolve())
+        service = standing.service
+        console.print(
+            f"{service.name}: template {service.version or 'unversioned'}, "
+            f"newest {standing.latest or 'unknown'}"
+        )
+        _show_changes(console, "modified since the render", standing.changes.modified)
+        _show_changes(console, "added", standing.changes.added)
+        _show_changes(console, "removed", standing.changes.removed)
+        if not standing.current:
+            behind = "an unknown number of" if standing.behind is None else str(standing.behind)
+            console.print(f"[red]behind[/] by {behind} release(s); run: blueprint update")
+            raise typer.Exit(EXIT_BEHIND)
+        console.print("[green]current[/]")
+
+
+fleet_app = typer.Typer(help="Many services at once.", no_args_is_help=True)
+app.add_typer(fleet_app, name="fleet")
+
+
+@fleet_app.command("status")
+def fleet_status_command(
+    roots: Annotated[list[Path], typer.Argument(help="Folders to search for services.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Show every service under ROOTS: version, how far behind, backends, local changes."""
+    console = Console(stderr=True)
+    with _handle_errors(console):
+        rows = fleet_status(roots)
+        if as_json:
+            typer.echo(json.dumps([dataclasses.asdict(row) for row in rows], indent=2))
+            return
+        table = Table(title=f"{len(rows)} services")
+        for column in ("service", "version", "behind", "database", "cache", "entities", "changed"):
+            table.add_column(column)
+        for row in rows:
+            behind = "?" if row.behind is None else str(row.behind)
+            changed = "?" if row.changed_files is None else str(row.changed_files)
+            table.add_row(
+                row.name,
+                row.version or "-",
+                f"[red]{behind}[/]" if row.behind else behind,
+                row.database,
+                row.cache,
+                ", ".join(row.entities),
+                changed if row.problem is None else f"[red]{row.problem}[/]",
+            )
+        Console().print(table)
+
+
+@fleet_app.command("update")
+def fleet_update_command(
+    roots: Annotated[list[Path], typer.Argument(help="Folders to search for services.")],
+    to: Annotated[
+        str | None, typer.Option("--to", help="Template version (git tag); the newest by default.")
+    ] = None,
+    no_validate: Annotated[
+        bool, typer.Option("--no-validate", help="Skip each service's checks.")
+    ] = False,
+) -> None:
+    """Update every clean service under ROOTS on a branch of its own; skip dirty ones."""
+    console = Console(stderr=True)
+    with _handle_errors(console):
+
+        def done(result: FleetResult) -> None:
+            checks = {True: " checks passed", False: " [red]checks failed[/]", None: ""}
+            console.print(
+                f"{result.outcome:>9} {result.path.name}: {result.detail}"
+                f"{checks[result.checks_passed]}",
+                highlight=False,
+            )
+
+        with console.status("updating the fleet …"):
+            results = fleet_update(roots, to, validate=not no_validate, on_done=done)
+        counts = collections.Counter(result.outcome for result in results)
+        console.print(", ".join(f"{count} {outcome}" for outcome, count in sorted(counts.items())))
+        if (
+            counts["failed"]
+            or counts["conflicts"]
+            or any(result.checks_passed is False for result in results)
+        ):
+            raise typer.Exit(1)

@@ -42,3 +42,33 @@ class ProjectValidationError(BlueprintError):
         """Name the failed steps in the message."""
         self.failed_steps = failed_steps
         super().__init__(f"validation failed at: {', '.join(failed_steps)}")
+
+
+class UpdateConflictError(BlueprintError):
+    """``copier update`` left conflicts in files that the user and the template both changed.
+
+    Attributes:
+        files: The files holding conflict markers.
+    """
+
+    exit_code = 6
+
+    def __init__(self, files: list[str]) -> None:
+        """Name the files with conflicts."""
+        self.files = files
+        super().__init__(
+            f"the update left conflicts in {', '.join(files)}: resolve the "
+            "'<<<<<<< before updating' markers, then commit"
+        )
+
+
+class NotAServiceError(BlueprintError):
+    """The folder is not a service rendered from this template."""
+
+    exit_code = 2
+
+
+class DirtyProjectError(BlueprintError):
+    """The project has uncommitted changes; updating it could lose them."""
+
+    exit_code = 2

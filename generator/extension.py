@@ -7,14 +7,14 @@ No filter reads the clock, the network, the environment or the file system.
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from jinja2 import Environment
 from jinja2.ext import Extension
 
 from generator import naming, versions
-from generator.answers import answer_error
+from generator.answers import QUESTIONS, answer_error
 from generator.entities import entity_spec, entity_specs, workflow_path
 from generator.migrations import migration
 from generator.openapi import openapi_json
@@ -70,6 +70,18 @@ def from_import(module: str, names: str | list[str], line_length: int = 100) -> 
     return f"from {module} import (\n{body})"
 
 
+def ordered_answers(answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Copier's recorded answers in a fixed order: its own keys, then the questions' order.
+
+    Copier lists answers given with ``--data`` first; ordering them here keeps the answers
+    file byte-identical however the same answers were given.
+    """
+    own = sorted(key for key in answers if key.startswith("_"))
+    asked = [key for key in QUESTIONS if key in answers]
+    rest = sorted(key for key in answers if key not in own and key not in asked)
+    return {key: answers[key] for key in [*own, *asked, *rest]}
+
+
 def quoted(value: str) -> str:
     """Quote a string for a double-quoted literal in JSON, TOML, YAML or Python.
 
@@ -87,6 +99,7 @@ FILTERS: Final[dict[str, Callable[..., Any]]] = {
     "kebab_case": naming.kebab_case,
     "migration": migration,
     "openapi_json": openapi_json,
+    "ordered_answers": ordered_answers,
     "pascal_case": naming.pascal_case,
     "pinned": pinned,
     "plural": naming.plural,

@@ -1,15 +1,18 @@
 """Shared fixtures: one template snapshot per session, one render per answer set."""
 
+import os
 import shutil
+import socket
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
 from pytest_copie.plugin import Copie, Result
 
-from generator.validate import Report, validate_project
+from generator.validate import Report, checks_environment, validate_project
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -134,6 +137,35 @@ def three_entities_project(copie_session: Copie, template_dir: Path) -> Path:
     """Three entities at once, rendered once per session (per xdist group)."""
     entities = yaml.safe_dump(THREE_ENTITIES, sort_keys=False)
     return render_with(copie_session, template_dir, {"entities": entities})
+
+
+#: The servers the rendered projects' tests use; each cell names its own database and
+#: Redis keys after TEST_NAMESPACE, so cells run in parallel on one server.
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def require_server(name: str, url: str, default_port: int) -> None:
+    """Skip the test if the server is down; under ``CI=true``, fail it."""
+    parts = urlsplit(url)
+    address = (parts.hostname or "127.0.0.1", parts.port or default_port)
+    try:
+        socket.create_connection(address, timeout=2).close()
+    except OSError as error:
+        reason = f"{name} is not reachable at {address[0]}:{address[1]} ({error})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}; CI needs it", pytrace=False)
+        pytest.skip(reason)
+
+
+def cell_environment(namespace: str) -> dict[str, str]:
+    """The checks' environment for one rendered project: its namespace and the servers."""
+    return checks_environment() | {
+        "TEST_NAMESPACE": namespace,
+        "TEST_POSTGRES_URL": POSTGRES_URL,
+        "TEST_REDIS_URL": REDIS_URL,
+        "CI": "true",  # a server the project cannot reach fails its tests, never skips them
+    }
 
 
 #: The production backends: PostgreSQL with row-level security and the Redis cache.

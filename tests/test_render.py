@@ -233,3 +233,13 @@ def test_renders_are_byte_identical_across_folders_and_time(
     assert _files(first) == _files(second)
     modes = {path.relative_to(first): path.stat().st_mode for path in first.rglob("*")}
     assert modes == {path.relative_to(second): path.stat().st_mode for path in second.rglob("*")}
+
+
+def test_the_same_answers_give_the_same_bytes_however_they_were_given(
+    copie: Copie, template_dir: Path, default_project: Path
+) -> None:
+    explicit = render_with(
+        copie, template_dir, {"cache": "memory", "database": "sqlite", "python_version": "3.13"}
+    )
+
+    assert _files(explicit) == _files(default_project)

@@ -1,29 +1,26 @@
 """The rendered projects' own checks, run for real: the proof that every render is green."""
 
-import os
 import re
 import shutil
-import socket
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 import yaml
 from pytest_copie.plugin import Copie
 
-from generator.validate import STEPS, Report, checks_environment, validate_project
+from generator.validate import STEPS, Report, validate_project
 from tests.conftest import (
     EXTREME_ANSWERS,
     POSTGRES_REDIS,
+    POSTGRES_URL,
+    REDIS_URL,
     THREE_ENTITIES,
     ValidatedCopy,
+    cell_environment,
     render_with,
+    require_server,
 )
 
-#: The servers the rendered projects' tests use; each cell names its own database and
-#: Redis keys after TEST_NAMESPACE, so cells run in parallel on one server.
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 #: (database, cache) beyond the embedded defaults, which the tests above cover.
 BACKENDS = [("postgresql", "memory"), ("sqlite", "redis"), ("postgresql", "redis")]
 ENTITY_SETS = {"default": None, "three": THREE_ENTITIES}
@@ -66,14 +63,14 @@ def test_the_extreme_render_on_python_3_12_passes_all_its_own_checks(
 def test_the_extreme_render_on_postgresql_and_redis_passes_all_its_own_checks(
     copie: Copie, template_dir: Path, tmp_path: Path
 ) -> None:
-    _require("PostgreSQL", POSTGRES_URL, 5432)
-    _require("Redis", REDIS_URL, 6379)
+    require_server("PostgreSQL", POSTGRES_URL, 5432)
+    require_server("Redis", REDIS_URL, 6379)
     project = tmp_path / "extreme-backends"
     shutil.copytree(
         render_with(copie, template_dir, {**EXTREME_ANSWERS, **POSTGRES_REDIS}), project
     )
 
-    report = validate_project(project, env=_cell_environment("bp_extreme"))
+    report = validate_project(project, env=cell_environment("bp_extreme"))
 
     assert report.passed, _failures(report)
     assert "python 3.12" in report.results[-1].output.lower()
@@ -126,28 +123,6 @@ def test_an_uninstallable_project_stops_after_uv_sync(tmp_path: Path) -> None:
     assert "no-such-package-blueprint-test" in report.results[0].output
 
 
-def _cell_environment(namespace: str) -> dict[str, str]:
-    """The checks' environment for one cell: its namespace and the servers' URLs."""
-    return checks_environment() | {
-        "TEST_NAMESPACE": namespace,
-        "TEST_POSTGRES_URL": POSTGRES_URL,
-        "TEST_REDIS_URL": REDIS_URL,
-        "CI": "true",  # a server the cell cannot reach fails its tests, never skips them
-    }
-
-
-def _require(name: str, url: str, default_port: int) -> None:
-    parts = urlsplit(url)
-    address = (parts.hostname or "127.0.0.1", parts.port or default_port)
-    try:
-        socket.create_connection(address, timeout=2).close()
-    except OSError as error:
-        reason = f"{name} is not reachable at {address[0]}:{address[1]} ({error})"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}; CI needs it", pytrace=False)
-        pytest.skip(reason)
-
-
 @pytest.mark.parametrize("entity_set", list(ENTITY_SETS))
 @pytest.mark.parametrize(("database", "cache"), BACKENDS)
 def test_every_backend_cell_passes_all_its_own_checks_on_real_servers(
@@ -159,15 +134,15 @@ def test_every_backend_cell_passes_all_its_own_checks_on_real_servers(
     entity_set: str,
 ) -> None:
     if database == "postgresql":
-        _require("PostgreSQL", POSTGRES_URL, 5432)
+        require_server("PostgreSQL", POSTGRES_URL, 5432)
     if cache == "redis":
-        _require("Redis", REDIS_URL, 6379)
+        require_server("Redis", REDIS_URL, 6379)
     answers = {"database": database, "cache": cache}
     if (entities := ENTITY_SETS[entity_set]) is not None:
         answers["entities"] = yaml.safe_dump(entities, sort_keys=False)
     project = tmp_path / "cell"
     shutil.copytree(render_with(copie, template_dir, answers), project)
-    report = validate_project(project, env=_cell_environment(f"bp_{database}_{cache}_{entity_set}"))
+    report = validate_project(project, env=cell_environment(f"bp_{database}_{cache}_{entity_set}"))
 
     assert report.passed, _failures(report)
     output = report.results[-1].output

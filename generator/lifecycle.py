@@ -1,0 +1,319 @@
+"""A rendered service's life after the first render: where it stands, and updating it.
+
+Every function here reads a project's ``.copier-answers.yml`` (what Copier recorded: the
+template's source, the version rendered, the answers) and the project's git history. Only
+:func:`update` writes, and only to a clean git working tree, through ``copier update``.
+"""
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import copier
+import yaml
+from packaging.version import InvalidVersion, Version
+
+from generator.errors import DirtyProjectError, NotAServiceError, TemplateError
+
+ANSWERS_FILE: Final = ".copier-answers.yml"
+#: Questions only this template asks; an answers file without them is another template's.
+OUR_QUESTIONS: Final = frozenset({"project_slug", "package_name", "entities", "python_version"})
+#: Copier writes these around both sides of a conflict it could not resolve.
+CONFLICT_MARKER: Final = "<<<<<<< before updating"
+#: Copier's shortcuts for hosted repositories.
+_SHORTCUTS: Final = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
+#: How many uncommitted paths an error message lists.
+_LISTED: Final = 5
+#: Folders never searched for projects, nor compared with a fresh render.
+_PRUNED: Final = frozenset({".git", ".venv", "node_modules", "__pycache__", ".mypy_cache"})
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """What ``.copier-answers.yml`` recorded about one rendered service."""
+
+    path: Path
+    source: str
+    version: str | None
+    answers: Mapping[str, Any]
+
+    @property
+    def name(self) -> str:
+        """The service's slug."""
+        return str(self.answers.get("project_slug", self.path.name))
+
+    @property
+    def entities(self) -> list[str]:
+        """Names of its entities, in order."""
+        entities = self.answers.get("entities") or []
+        return [str(entity.get("name")) for entity in entities if isinstance(entity, dict)]
+
+
+def read_service(path: Path) -> Service:
+    """Read what Copier recorded in ``path``.
+
+    Raises:
+        NotAServiceError: No answers file, or one written by another template.
+    """
+    answers_file = path / ANSWERS_FILE
+    if not answers_file.is_file():
+        message = f"{path} is not a rendered service: it has no {ANSWERS_FILE}"
+        raise NotAServiceError(message)
+    try:
+        recorded = yaml.safe_load(answers_file.read_text("utf-8"))
+    except yaml.YAMLError as error:
+        message = f"{answers_file} is not valid YAML: {str(error).splitlines()[0]}"
+        raise NotAServiceError(message) from error
+    if not isinstance(recorded, dict) or not set(recorded) >= OUR_QUESTIONS:
+        message = f"{path} was not made from this template (its {ANSWERS_FILE} lacks our answers)"
+        raise NotAServiceError(message)
+    source = recorded.get("_src_path")
+    if not isinstance(source, str) or not source:
+        message = f"{answers_file} does not record the template's source (_src_path)"
+        raise NotAServiceError(message)
+    commit = recorded.get("_commit")
+    answers = {key: value for key, value in recorded.items() if not key.startswith("_")}
+    return Service(path, source, str(commit) if commit else None, answers)
+
+
+def _git_binary() -> str:
+    git = shutil.which("git")
+    if git is None:
+        message = "git is not installed; updating and checking services need it"
+        raise TemplateError(message)
+    return git
+
+
+def git(cwd: Path, *args: str) -> str:
+    """Run git in ``cwd`` and return what it printed.
+
+    Raises:
+        subprocess.CalledProcessError: git failed.
+    """
+    completed = subprocess.run(
+        [_git_binary(), *args], cwd=cwd, capture_output=True, text=True, check=True
+    )
+    return completed.stdout
+
+
+def _repository(source: str) -> str:
+    """Where git finds ``source``: Copier's ``gh:``/``gl:`` shortcuts expanded."""
+    source = source.removeprefix("git+")
+    for shortcut, prefix in _SHORTCUTS.items():
+        if source.startswith(shortcut):
+            return prefix + source.removeprefix(shortcut)
+    if "://" in source or "@" in source:
+        return source
+    return str(Path(source).expanduser())
+
+
+def _version(tag: str) -> Version | None:
+    try:
+        return Version(tag)
+    except InvalidVersion:
+        return None
+
+
+def template_versions(source: str) -> list[str]:
+    """The release tags of the template at ``source``, oldest first (PEP 440 order).
+
+    Raises:
+        TemplateError: ``source`` no longer resolves to a git repository.
+    """
+    try:
+        listing = subprocess.run(
+            [_git_binary(), "ls-remote", "--tags", "--refs", _repository(source)],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as error:
+        message = f"the template source {source!r} no longer resolves to a git repository"
+        raise TemplateError(message) from error
+    tags = [line.split("refs/tags/", 1)[1] for line in listing.splitlines() if "refs/tags/" in line]
+    versioned = [(version, tag) for tag in tags if (version := _version(tag)) is not None]
+    return [tag for _, tag in sorted(versioned)]
+
+
+def versions_behind(version: str | None, versions: list[str]) -> int | None:
+    """How many releases are newer than ``version``; ``None`` if it is not a release."""
+    current = _version(version) if version else None
+    if current is None:
+        return None
+    return sum(1 for tag in versions if Version(tag) > current)
+
+
+def uncommitted(path: Path) -> list[str]:
+    """Paths with uncommitted changes (untracked files included, ignored ones not).
+
+    Raises:
+        NotAServiceError: ``path`` is not a git working tree.
+    """
+    try:
+        status = git(path, "status", "--porcelain", "--untracked-files=all")
+    except (subprocess.CalledProcessError, OSError) as error:
+        message = f"{path} is not a git working tree; commit the service to git first"
+        raise NotAServiceError(message) from error
+    return [line[3:] for line in status.splitlines() if line.strip()]
+
+
+def _tracked_files(path: Path) -> dict[str, bytes]:
+    listing = git(path, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
+    files = {}
+    for name in filter(None, listing.split("\0")):
+        file = path / name
+        if file.is_file():
+            files[name] = file.read_bytes()
+    return files
+
+
+def _all_files(path: Path) -> dict[str, bytes]:
+    files = {}
+    for root, folders, names in os.walk(path):
+        folders[:] = [folder for folder in folders if folder not in _PRUNED]
+        for name in names:
+            file = Path(root) / name
+            files[file.relative_to(path).as_posix()] = file.read_bytes()
+    return files
+
+
+@dataclass(frozen=True, slots=True)
+class LocalChanges:
+    """How a service differs from a fresh render of its recorded version and answers."""
+
+    modified: list[str] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    @property
+    def files(self) -> list[str]:
+        """Every differing path, sorted."""
+        return sorted([*self.modified, *self.added, *self.removed])
+
+
+def render_recorded(service: Service, destination: Path) -> Path:
+    """Render the service's recorded version with its recorded answers into ``destination``.
+
+    Raises:
+        TemplateError: The recorded source or version cannot be rendered.
+    """
+    try:
+        worker = copier.run_copy(
+            service.source,
+            destination,
+            data=dict(service.answers),
+            defaults=True,
+            vcs_ref=service.version,
+            unsafe=True,
+            quiet=True,
+        )
+    except (copier.errors.CopierError, ValueError, subprocess.CalledProcessError) as error:
+        message = f"cannot render {service.source} at {service.version}: {error}"
+        raise TemplateError(message) from error
+    return Path(worker.dst_path)
+
+
+def local_changes(service: Service) -> LocalChanges:
+    """Compare the service with a fresh render of what it recorded (nothing is changed).
+
+    Raises:
+        TemplateError: The recorded version cannot be rendered.
+    """
+    with tempfile.TemporaryDirectory(prefix="blueprint-check-") as scratch:
+        fresh = _all_files(render_recorded(service, Path(scratch) / "fresh"))
+    ours = _tracked_files(service.path)
+    return LocalChanges(
+        modified=sorted(name for name in fresh.keys() & ours.keys() if fresh[name] != ours[name]),
+        added=sorted(ours.keys() - fresh.keys()),
+        removed=sorted(fresh.keys() - ours.keys()),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """Where a service stands against its template's releases."""
+
+    service: Service
+    latest: str | None
+    behind: int | None
+    changes: LocalChanges
+
+    @property
+    def current(self) -> bool:
+        """Whether the service is on the newest release."""
+        return self.behind == 0
+
+
+def check(path: Path) -> Standing:
+    """Report how far behind the newest release the service at ``path`` is, and its edits.
+
+    Raises:
+        NotAServiceError: ``path`` is not a service of this template.
+        TemplateError: The template's source no longer resolves, or cannot be rendered.
+    """
+    service = read_service(path)
+    versions = template_versions(service.source)
+    latest = versions[-1] if versions else None
+    changes = local_changes(service)
+    return Standing(service, latest, versions_behind(service.version, versions), changes)
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateOutcome:
+    """What ``copier update`` did to a service."""
+
+    service: Service
+    previous: str | None
+    changed: list[str]
+    conflicts: list[str]
+
+
+def _conflicted(path: Path, names: Iterable[str]) -> list[str]:
+    found = []
+    for name in names:
+        file = path / name
+        if file.is_file() and CONFLICT_MARKER.encode() in file.read_bytes():
+            found.append(name)
+    return sorted(found)
+
+
+def update(path: Path, data: Mapping[str, str], to: str | None = None) -> UpdateOutcome:
+    """Update the service at ``path`` to release ``to`` (the newest by default).
+
+    Conflicts are written inline (``<<<<<<< before updating``) and reported, never
+    resolved silently. Nothing is written unless the working tree is clean.
+
+    Raises:
+        NotAServiceError: ``path`` is not a service of this template, or not in git.
+        DirtyProjectError: The working tree has uncommitted changes.
+        TemplateError: The template's source no longer resolves, or Copier failed.
+    """
+    service = read_service(path)
+    if dirty := uncommitted(path):
+        listed = ", ".join(dirty[:_LISTED]) + (" …" if len(dirty) > _LISTED else "")
+        message = f"{path} has uncommitted changes ({listed}); commit or stash them first"
+        raise DirtyProjectError(message)
+    template_versions(service.source)  # fails early, and clearly, if the source is gone
+    try:
+        copier.run_update(
+            path,
+            data=dict(data),
+            vcs_ref=to,
+            defaults=True,
+            overwrite=True,
+            unsafe=True,
+            quiet=True,
+            conflict="inline",
+        )
+    except ValueError as error:
+        raise TemplateError(str(error)) from error
+    except copier.errors.CopierError as error:
+        raise TemplateError(str(error)) from error
+    changed = uncommitted(path)
+    return UpdateOutcome(read_service(path), service.version, changed, _conflicted(path, changed))

@@ -1,0 +1,329 @@
+"""Updating services across template versions, checking them, and the fleet commands.
+
+The tests build a throwaway git repository of the template with two tagged releases: v0.1.0
+is the current tree; v0.2.0 changes a line of the README, adds a file and extends the
+.gitignore. Services are rendered at v0.1.0, committed, edited by hand, then updated.
+"""
+
+import json
+import shutil
+import subprocess
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import copier
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from generator.cli import EXIT_BEHIND, app
+from generator.errors import DirtyProjectError, NotAServiceError, TemplateError
+from generator.fleet import BRANCH_PREFIX, find_services, fleet_status, fleet_update
+from generator.lifecycle import CONFLICT_MARKER, check, read_service, update
+from generator.validate import validate_project
+from tests.conftest import (
+    POSTGRES_REDIS,
+    POSTGRES_URL,
+    REDIS_URL,
+    THREE_ENTITIES,
+    cell_environment,
+    require_server,
+)
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("lifecycle")]
+
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Blueprint Tests",
+    "GIT_AUTHOR_EMAIL": "tests@example.com",
+    "GIT_COMMITTER_NAME": "Blueprint Tests",
+    "GIT_COMMITTER_EMAIL": "tests@example.com",
+}
+OLD, NEW = "v0.1.0", "v0.2.0"
+RUNBOOK = "# Runbook\n\nPage the owning team; `/health` names the failing dependency.\n"
+HAND_EDIT = "\n## Team notes\n\nOn call: the orders team. Written by hand, kept by updates.\n"
+EXTRA_DEPENDENCY = '    "anyio==4.16.0",\n'
+STATUS_ROUTE = '''"""A route the team added in its own file."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
+
+
+@router.get("/status")
+async def status() -> dict[str, str]:
+    """Say the service is up."""
+    return {"status": "up"}
+'''
+
+
+def git(cwd: Path, *args: str) -> str:
+    completed = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)
+    return completed.stdout
+
+
+@pytest.fixture(autouse=True)
+def _git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in GIT_IDENTITY.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
+def releases(template_dir: Path, tmp_path: Path) -> Path:
+    """The template as a git repository with the releases v0.1.0 and v0.2.0."""
+    repository = tmp_path / "template-repo"
+    shutil.copytree(template_dir, repository)
+    git(repository, "init", "--quiet", "--initial-branch=main")
+    git(repository, "add", "--all")
+    git(repository, "commit", "--quiet", "-m", "release 0.1.0")
+    git(repository, "tag", OLD)
+    readme = repository / "template" / "README.md.jinja"
+    text = readme.read_text("utf-8")
+    assert "\n## Checks\n" in text
+    readme.write_text(text.replace("\n## Checks\n", "\n## Checks and gates\n"), "utf-8")
+    (repository / "template" / "docs" / "runbook.md").write_text(RUNBOOK, "utf-8")
+    gitignore = repository / "template" / ".gitignore"
+    gitignore.write_text(gitignore.read_text("utf-8") + "\n# Editors\n.idea/\n", "utf-8")
+    git(repository, "add", "--all")
+    git(repository, "commit", "--quiet", "-m", "release 0.2.0")
+    git(repository, "tag", NEW)
+    return repository
+
+
+Render = Callable[..., Path]
+
+
+@pytest.fixture
+def render(releases: Path, tmp_path: Path) -> Render:
+    """Render a release with some answers into a new folder; commit it when asked."""
+    counter = iter(range(1000))
+
+    def run(version: str, answers: Mapping[str, Any] | None = None, *, commit: bool = True) -> Path:
+        destination = tmp_path / f"service-{next(counter)}"
+        copier.run_copy(
+            str(releases),
+            destination,
+            data=dict(answers or {}),
+            defaults=True,
+            unsafe=True,
+            quiet=True,
+            vcs_ref=version,
+        )
+        if commit:
+            git(destination, "init", "--quiet", "--initial-branch=main")
+            git(destination, "add", "--all")
+            git(destination, "commit", "--quiet", "-m", "rendered")
+        return destination
+
+    return run
+
+
+def files(project: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(project).as_posix(): path.read_bytes()
+        for path in sorted(project.rglob("*"))
+        if path.is_file() and ".git" not in path.relative_to(project).parts
+    }
+
+
+def edit_by_hand(project: Path, package: str, *, readme: bool = True) -> None:
+    """Typical edits: a route in its own file, a dependency, notes in the README."""
+    route = project / "src" / package / "api" / "routes" / "status.py"
+    route.write_text(STATUS_ROUTE, "utf-8")
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text("utf-8")
+    pyproject.write_text(
+        text.replace("dependencies = [\n", "dependencies = [\n" + EXTRA_DEPENDENCY, 1)
+    )
+    if readme:
+        notes = project / "README.md"
+        notes.write_text(notes.read_text("utf-8") + HAND_EDIT, "utf-8")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", "hand edits")
+
+
+def expected_after_update(fresh: Path, package: str, *, readme: bool = True) -> dict[str, bytes]:
+    """A fresh render of the new release with the same hand edits applied."""
+    expected = files(fresh)
+    pyproject = expected["pyproject.toml"].decode()
+    expected["pyproject.toml"] = pyproject.replace(
+        "dependencies = [\n", "dependencies = [\n" + EXTRA_DEPENDENCY, 1
+    ).encode()
+    if readme:
+        expected["README.md"] += HAND_EDIT.encode()
+    expected[f"src/{package}/api/routes/status.py"] = STATUS_ROUTE.encode()
+    return expected
+
+
+ANSWER_SETS = {
+    "default": {},
+    "three-postgresql-redis": {
+        **POSTGRES_REDIS,
+        "entities": yaml.safe_dump(THREE_ENTITIES, sort_keys=False),
+    },
+}
+
+
+@pytest.mark.parametrize("answer_set", list(ANSWER_SETS))
+def test_an_update_equals_a_fresh_render_plus_the_hand_edits_and_stays_green(
+    render: Render, answer_set: str
+) -> None:
+    answers = ANSWER_SETS[answer_set]
+    if answers:
+        require_server("PostgreSQL", POSTGRES_URL, 5432)
+        require_server("Redis", REDIS_URL, 6379)
+    project = render(OLD, answers)
+    edit_by_hand(project, "task_service")
+
+    outcome = update(project, {}, NEW)
+
+    assert outcome.previous == OLD
+    assert outcome.service.version == NEW
+    assert outcome.conflicts == []
+    assert {"README.md", "docs/runbook.md", ".gitignore", ".copier-answers.yml"} <= set(
+        outcome.changed
+    )
+    fresh = render(NEW, answers, commit=False)
+    assert files(project) == expected_after_update(fresh, "task_service")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", "update")
+    report = validate_project(project, env=cell_environment(f"bp_update_{answer_set}"))
+    assert report.passed, "\n".join(r.output[-2000:] for r in report.results if not r.passed)
+
+
+def test_a_true_conflict_is_reported_never_resolved_silently(render: Render) -> None:
+    project = render(OLD)
+    readme = project / "README.md"
+    readme.write_text(readme.read_text("utf-8").replace("\n## Checks\n", "\n## Our checks\n"))
+    git(project, "commit", "--quiet", "-am", "rename a heading the template also renames")
+
+    outcome = update(project, {}, NEW)
+
+    assert outcome.conflicts == ["README.md"]
+    text = readme.read_text("utf-8")
+    assert CONFLICT_MARKER in text
+    assert "## Our checks" in text
+    assert "## Checks and gates" in text
+    assert (project / "docs" / "runbook.md").read_text("utf-8") == RUNBOOK
+
+
+def test_changed_answers_switch_the_cache_and_add_an_entity(render: Render) -> None:
+    project = render(OLD)
+    # The README's end changes with the cache answer: notes there would be a true conflict.
+    edit_by_hand(project, "task_service", readme=False)
+    entities = [
+        *read_service(project).answers["entities"],
+        {"name": "Project", "fields": {"title": "str"}},
+    ]
+    data = {"cache": "redis", "entities": yaml.safe_dump(entities, sort_keys=False)}
+
+    outcome = update(project, data, NEW)
+
+    assert outcome.conflicts == []
+    assert outcome.service.answers["cache"] == "redis"
+    fresh = render(NEW, data, commit=False)
+    assert files(project) == expected_after_update(fresh, "task_service", readme=False)
+    assert "redis==" in (project / "pyproject.toml").read_text("utf-8")
+    assert (project / "src/task_service/infrastructure/migrations/versions/project.py").is_file()
+
+
+def test_a_dirty_working_tree_is_refused_and_nothing_changes(render: Render) -> None:
+    project = render(OLD)
+    (project / "README.md").write_text("uncommitted\n", "utf-8")
+    before = files(project)
+
+    with pytest.raises(DirtyProjectError, match=r"uncommitted changes \(README\.md\)"):
+        update(project, {}, NEW)
+
+    assert files(project) == before
+
+
+def test_a_project_not_made_from_this_template_is_refused(tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / ".copier-answers.yml").write_text("_src_path: gh:someone/else\nname: x\n", "utf-8")
+
+    with pytest.raises(NotAServiceError, match="was not made from this template"):
+        update(other, {}, NEW)
+    with pytest.raises(NotAServiceError, match=r"has no \.copier-answers\.yml"):
+        check(tmp_path)
+
+
+def test_a_source_that_no_longer_resolves_is_refused_and_nothing_changes(
+    render: Render, releases: Path
+) -> None:
+    project = render(OLD)
+    before = files(project)
+    shutil.rmtree(releases)
+
+    with pytest.raises(TemplateError, match="no longer resolves"):
+        update(project, {}, NEW)
+
+    assert files(project) == before
+    assert git(project, "status", "--porcelain") == ""
+
+
+def test_check_reports_behind_and_the_local_customizations(render: Render) -> None:
+    project = render(OLD)
+    edit_by_hand(project, "task_service")
+    runner = CliRunner()
+
+    standing = check(project)
+    behind = runner.invoke(app, ["check", str(project)])
+    update(project, {}, NEW)
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", "update")
+    current = runner.invoke(app, ["check", str(project)])
+
+    assert (standing.latest, standing.behind) == (NEW, 1)
+    assert standing.changes.modified == ["README.md", "pyproject.toml"]
+    assert standing.changes.added == ["src/task_service/api/routes/status.py"]
+    assert standing.changes.removed == []
+    assert behind.exit_code == EXIT_BEHIND, behind.output
+    assert "behind by 1 release" in behind.output
+    assert current.exit_code == 0, current.output
+    assert "current" in current.output
+
+
+def test_fleet_status_and_update_over_several_services(render: Render, tmp_path: Path) -> None:
+    fleet = tmp_path / "fleet"
+    fleet.mkdir()
+    services = {
+        "alpha": render(OLD, {"project_name": "Alpha"}),
+        "beta": render(NEW, {"project_name": "Beta", **POSTGRES_REDIS}),
+        "gamma": render(OLD, {"project_name": "Gamma"}),
+    }
+    for name, path in services.items():
+        shutil.move(path, fleet / name)
+    (fleet / "gamma" / "README.md").write_text("uncommitted\n", "utf-8")
+
+    rows = {row.name: row for row in fleet_status([fleet])}
+    printed = CliRunner().invoke(app, ["fleet", "status", "--json", str(fleet)])
+
+    assert find_services([fleet, fleet / "alpha"]) == [
+        fleet / n for n in ("alpha", "beta", "gamma")
+    ]
+    assert (rows["alpha"].version, rows["alpha"].behind, rows["alpha"].latest) == (OLD, 1, NEW)
+    assert (rows["beta"].behind, rows["beta"].database, rows["beta"].cache) == (
+        0,
+        "postgresql",
+        "redis",
+    )
+    assert rows["alpha"].changed_files == 0
+    assert rows["gamma"].changed_files == 1
+    assert rows["alpha"].entities == ["Task"]
+    assert printed.exit_code == 0, printed.output
+    assert [row["name"] for row in json.loads(printed.stdout)] == ["alpha", "beta", "gamma"]
+
+    results = {r.path.name: r for r in fleet_update([fleet], validate=False)}
+
+    assert (results["alpha"].outcome, results["alpha"].branch) == ("updated", BRANCH_PREFIX + NEW)
+    assert results["beta"].outcome == "current"
+    assert results["gamma"].outcome == "skipped"
+    assert "uncommitted changes" in results["gamma"].detail
+    alpha = fleet / "alpha"
+    assert git(alpha, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
+    assert git(alpha, "status", "--porcelain") == ""
+    assert read_service(alpha).version == OLD  # main is untouched; the branch has the update
+    assert f"_commit: {NEW}" in git(alpha, "show", f"{BRANCH_PREFIX}{NEW}:.copier-answers.yml")
+    assert (fleet / "gamma" / "README.md").read_text("utf-8") == "uncommitted\n"
