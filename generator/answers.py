@@ -108,7 +108,7 @@ ProjectName = Annotated[str, AfterValidator(_one_line(80)), AfterValidator(_proj
 ProjectSlug = Annotated[str, AfterValidator(_project_slug)]
 PackageName = Annotated[str, AfterValidator(_package_name)]
 Description = Annotated[str, AfterValidator(_one_line(200))]
-AuthorName = Annotated[str, AfterValidator(_one_line(100))]
+TeamName = Annotated[str, AfterValidator(_one_line(100))]
 PythonVersion = Literal["3.12", "3.13"]
 Database = Literal["sqlite", "postgresql"]
 Cache = Literal["memory", "redis"]
@@ -142,8 +142,8 @@ class Answers(BaseModel):
     project_slug: ProjectSlug
     package_name: PackageName
     description: Description
-    author_name: AuthorName
-    author_email: EmailStr
+    team: TeamName
+    team_email: EmailStr
     python_version: PythonVersion
     database: Database
     cache: Cache

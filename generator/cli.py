@@ -224,13 +224,15 @@ def fleet_status_command(
             typer.echo(json.dumps([dataclasses.asdict(row) for row in rows], indent=2))
             return
         table = Table(title=f"{len(rows)} services")
-        for column in ("service", "version", "behind", "database", "cache", "entities", "changed"):
+        columns = ("service", "team", "version", "behind", "database", "cache", "entities")
+        for column in (*columns, "changed"):
             table.add_column(column)
         for row in rows:
             behind = "?" if row.behind is None else str(row.behind)
             changed = "?" if row.changed_files is None else str(row.changed_files)
             table.add_row(
                 row.name,
+                row.team,
                 row.version or "-",
                 f"[red]{behind}[/]" if row.behind else behind,
                 row.database,

@@ -65,6 +65,7 @@ class ServiceStatus:
 
     name: str
     path: str
+    team: str
     version: str | None
     latest: str | None
     behind: int | None
@@ -94,6 +95,7 @@ def _status(service: Service, versions: Mapping[str, list[str] | str]) -> Servic
     return ServiceStatus(
         name=service.name,
         path=str(service.path),
+        team=str(service.answers.get("team", service.answers.get("author_name", ""))),
         version=service.version,
         latest=releases[-1] if releases else None,
         behind=versions_behind(service.version, releases),
@@ -121,7 +123,9 @@ def fleet_status(roots: Iterable[Path]) -> list[ServiceStatus]:
             services.append(read_service(path))
         except BlueprintError as error:
             unreadable.append(
-                ServiceStatus(path.name, str(path), None, None, None, "", "", [], None, str(error))
+                ServiceStatus(
+                    path.name, str(path), "", None, None, None, "", "", [], None, str(error)
+                )
             )
     sources = sorted({service.source for service in services})
     with ThreadPoolExecutor(_WORKERS) as pool:

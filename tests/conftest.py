@@ -23,8 +23,8 @@ EXTREME_ANSWERS: Mapping[str, str] = {
     "project_slug": "zoe-orders-and-billing-service-with-a-deliberately-long-slug-x64",
     "package_name": "orders_billing_service_long_name",
     "description": 'Quotes " and \\ backslashes, ünïcödé, {{ braces }} and 100 % — all escaped.',
-    "author_name": "Ops & Billing",
-    "author_email": "ops+billing@example.org",
+    "team": "Ops & Billing",
+    "team_email": "ops+billing@example.org",
     "python_version": "3.12",
     # Entity, field, state and workflow-field names at their length limits (20), every
     # field type, an ownership field, and an entity with one boolean field only.

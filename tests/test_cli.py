@@ -32,7 +32,7 @@ def test_the_shipped_template_is_found() -> None:
         (["package_name=os"], "package_name: 'os' would shadow the standard-library module"),
         (["package_name=class"], "package_name: 'class' is a Python keyword"),
         (["python_version=3.11"], "python_version: '3.11' is not one of 3.12, 3.13"),
-        (["author_email=nobody"], "author_email: value is not a valid email address"),
+        (["team_email=nobody"], "team_email: value is not a valid email address"),
         (["colour=blue"], "colour: not a question of this template"),
         (["package_name"], "--data 'package_name': expected KEY=VALUE"),
         (["package_name=a", "package_name=b"], "--data package_name: given twice"),

@@ -40,6 +40,7 @@ GIT_IDENTITY = {
     "GIT_COMMITTER_EMAIL": "tests@example.com",
 }
 OLD, NEW = "v0.1.0", "v0.2.0"
+TEMPLATE_CHANGELOG_LINE = "- A line only v0.2.0 of the template writes.\n"
 RUNBOOK = "# Runbook\n\nPage the owning team; `/health` names the failing dependency.\n"
 HAND_EDIT = "\n## Team notes\n\nOn call: the orders team. Written by hand, kept by updates.\n"
 EXTRA_DEPENDENCY = '    "anyio==4.16.0",\n'
@@ -84,6 +85,8 @@ def releases(template_dir: Path, tmp_path: Path) -> Path:
     (repository / "template" / "docs" / "runbook.md").write_text(RUNBOOK, "utf-8")
     gitignore = repository / "template" / ".gitignore"
     gitignore.write_text(gitignore.read_text("utf-8") + "\n# Editors\n.idea/\n", "utf-8")
+    changelog = repository / "template" / "CHANGELOG.md.jinja"
+    changelog.write_text(changelog.read_text("utf-8") + TEMPLATE_CHANGELOG_LINE, "utf-8")
     git(repository, "add", "--all")
     git(repository, "commit", "--quiet", "-m", "release 0.2.0")
     git(repository, "tag", NEW)
@@ -142,9 +145,16 @@ def edit_by_hand(project: Path, package: str, *, readme: bool = True) -> None:
     git(project, "commit", "--quiet", "-m", "hand edits")
 
 
-def expected_after_update(fresh: Path, package: str, *, readme: bool = True) -> dict[str, bytes]:
-    """A fresh render of the new release with the same hand edits applied."""
+def expected_after_update(
+    fresh: Path, package: str, own_changelog: bytes, *, readme: bool = True
+) -> dict[str, bytes]:
+    """A fresh render of the new release with the same hand edits applied.
+
+    The service's own files (``_skip_if_exists``) keep what they held before the update.
+    """
     expected = files(fresh)
+    assert expected["CHANGELOG.md"].decode().endswith(TEMPLATE_CHANGELOG_LINE)
+    expected["CHANGELOG.md"] = own_changelog
     pyproject = expected["pyproject.toml"].decode()
     expected["pyproject.toml"] = pyproject.replace(
         "dependencies = [\n", "dependencies = [\n" + EXTRA_DEPENDENCY, 1
@@ -174,6 +184,7 @@ def test_an_update_equals_a_fresh_render_plus_the_hand_edits_and_stays_green(
         require_server("Redis", REDIS_URL, 6379)
     project = render(OLD, answers)
     edit_by_hand(project, "task_service")
+    own_changelog = (project / "CHANGELOG.md").read_bytes()
 
     outcome = update(project, {}, NEW)
 
@@ -184,7 +195,7 @@ def test_an_update_equals_a_fresh_render_plus_the_hand_edits_and_stays_green(
         outcome.changed
     )
     fresh = render(NEW, answers, commit=False)
-    assert files(project) == expected_after_update(fresh, "task_service")
+    assert files(project) == expected_after_update(fresh, "task_service", own_changelog)
     git(project, "add", "--all")
     git(project, "commit", "--quiet", "-m", "update")
     report = validate_project(project, env=cell_environment(f"bp_update_{answer_set}"))
@@ -216,13 +227,16 @@ def test_changed_answers_switch_the_cache_and_add_an_entity(render: Render) -> N
         {"name": "Project", "fields": {"title": "str"}},
     ]
     data = {"cache": "redis", "entities": yaml.safe_dump(entities, sort_keys=False)}
+    own_changelog = (project / "CHANGELOG.md").read_bytes()
 
     outcome = update(project, data, NEW)
 
     assert outcome.conflicts == []
     assert outcome.service.answers["cache"] == "redis"
     fresh = render(NEW, data, commit=False)
-    assert files(project) == expected_after_update(fresh, "task_service", readme=False)
+    assert files(project) == expected_after_update(
+        fresh, "task_service", own_changelog, readme=False
+    )
     assert "redis==" in (project / "pyproject.toml").read_text("utf-8")
     assert (project / "src/task_service/infrastructure/migrations/versions/project.py").is_file()
 
@@ -312,6 +326,7 @@ def test_fleet_status_and_update_over_several_services(render: Render, tmp_path:
     assert rows["alpha"].changed_files == 0
     assert rows["gamma"].changed_files == 1
     assert rows["alpha"].entities == ["Task"]
+    assert rows["alpha"].team == "Platform Team"
     assert printed.exit_code == 0, printed.output
     assert [row["name"] for row in json.loads(printed.stdout)] == ["alpha", "beta", "gamma"]
 
@@ -327,3 +342,120 @@ def test_fleet_status_and_update_over_several_services(render: Render, tmp_path:
     assert read_service(alpha).version == OLD  # main is untouched; the branch has the update
     assert f"_commit: {NEW}" in git(alpha, "show", f"{BRANCH_PREFIX}{NEW}:.copier-answers.yml")
     assert (fleet / "gamma" / "README.md").read_text("utf-8") == "uncommitted\n"
+
+
+def test_the_services_own_files_are_never_touched_by_an_update(render: Render) -> None:
+    project = render(OLD)
+    changelog = project / "CHANGELOG.md"
+    own = changelog.read_text("utf-8") + "- Our first release.\n"
+    changelog.write_text(own, "utf-8")
+    decision = project / "docs" / "decisions" / "0002-use-kafka.md"
+    decision.write_text("# 2. Use Kafka\n", "utf-8")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", "our own docs")
+
+    outcome = update(project, {}, NEW)
+
+    assert outcome.conflicts == []
+    assert changelog.read_text("utf-8") == own
+    assert TEMPLATE_CHANGELOG_LINE not in own
+    assert decision.read_text("utf-8") == "# 2. Use Kafka\n"
+    assert "CHANGELOG.md" not in outcome.changed
+
+
+def _release_before_the_team_rename(template_dir: Path, destination: Path) -> None:
+    """The template as it was before 0.2.0: the owner questions were author_name/_email."""
+    shutil.copytree(template_dir, destination)
+    config = destination / "copier.yml"
+    text = config.read_text("utf-8")
+    text = text[: text.index("_migrations:")] + text[text.index("# Files that are the") :]
+    for old, new in (("team_email", "author_email"), ("team", "author_name")):
+        text = text.replace(f"\n{new}:\n".replace(new, old), f"\n{new}:\n")
+        text = text.replace(f"  validator: \"{{{{ {old} | answer_error('{old}') }}}}\"\n", "")
+    config.write_text(text, "utf-8")
+    for path in (destination / "template").rglob("*.jinja"):
+        content = path.read_text("utf-8")
+        content = content.replace("team_email", "author_email").replace("{{ team", "{{ author_name")
+        path.write_text(content, "utf-8")
+
+
+def test_a_renamed_answer_is_migrated_before_the_update(
+    template_dir: Path, tmp_path: Path, render: Render
+) -> None:
+    repository = tmp_path / "renamed-template"
+    _release_before_the_team_rename(template_dir, repository)
+    git(repository, "init", "--quiet", "--initial-branch=main")
+    git(repository, "add", "--all")
+    git(repository, "commit", "--quiet", "-m", "0.1.0")
+    git(repository, "tag", OLD)
+    shutil.rmtree(repository / "template")
+    shutil.copytree(template_dir / "template", repository / "template")
+    shutil.copy2(template_dir / "copier.yml", repository / "copier.yml")
+    git(repository, "add", "--all")
+    git(repository, "commit", "--quiet", "-m", "0.2.0: author_name becomes team")
+    git(repository, "tag", NEW)
+    project = tmp_path / "owned"
+    owner = {"author_name": "Orders Team", "author_email": "orders@example.com"}
+    copier.run_copy(
+        str(repository), project, data=owner, defaults=True, unsafe=True, quiet=True, vcs_ref=OLD
+    )
+    assert "Orders Team" in (project / "pyproject.toml").read_text("utf-8")
+    git(project, "init", "--quiet", "--initial-branch=main")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", "rendered")
+
+    outcome = update(project, {}, NEW)
+
+    assert outcome.conflicts == []
+    answers = outcome.service.answers
+    assert (answers["team"], answers["team_email"]) == ("Orders Team", "orders@example.com")
+    assert "author_name" not in answers
+    fresh = tmp_path / "fresh"
+    copier.run_copy(
+        str(repository),
+        fresh,
+        data={"team": "Orders Team", "team_email": "orders@example.com"},
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+        vcs_ref=NEW,
+    )
+    expected = files(fresh)
+    expected["CHANGELOG.md"] = (project / "CHANGELOG.md").read_bytes()  # the service's own
+    assert files(project) == expected
+
+
+def test_the_update_command_reports_conflicts_refusals_and_bad_answers(render: Render) -> None:
+    runner = CliRunner()
+    conflicted = render(OLD)
+    readme = conflicted / "README.md"
+    readme.write_text(readme.read_text("utf-8").replace("\n## Checks\n", "\n## Our checks\n"))
+    git(conflicted, "commit", "--quiet", "-am", "our heading")
+    dirty = render(OLD)
+    (dirty / "notes.txt").write_text("draft\n", "utf-8")
+
+    conflict = runner.invoke(app, ["update", str(conflicted), "--to", NEW, "--no-validate"])
+    refused = runner.invoke(app, ["update", str(dirty), "--no-validate"])
+    bad = runner.invoke(app, ["update", str(conflicted), "-d", "cache=memcached"])
+
+    assert conflict.exit_code == 6, conflict.output
+    assert "README.md" in conflict.output
+    assert "<<<<<<< before updating" in " ".join(conflict.output.split())
+    assert refused.exit_code == 2, refused.output
+    assert "uncommitted changes (notes.txt)" in " ".join(refused.output.split())
+    assert bad.exit_code == 2, bad.output
+    assert "cache: 'memcached' is not one of memory, redis" in " ".join(bad.output.split())
+
+
+def test_the_fleet_update_command_summarizes_each_service(render: Render, tmp_path: Path) -> None:
+    fleet = tmp_path / "fleet"
+    fleet.mkdir()
+    shutil.move(render(OLD, {"project_name": "Alpha"}), fleet / "alpha")
+    shutil.move(render(NEW, {"project_name": "Beta"}), fleet / "beta")
+
+    result = CliRunner().invoke(app, ["fleet", "update", str(fleet), "--no-validate"])
+
+    assert result.exit_code == 0, result.output
+    assert "updated alpha: v0.1.0 → v0.2.0" in " ".join(result.output.split())
+    assert "current beta: already on v0.2.0" in " ".join(result.output.split())
+    assert "1 current, 1 updated" in result.output

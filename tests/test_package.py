@@ -6,6 +6,7 @@ import zipfile
 
 import pytest
 
+from generator import __version__
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.xdist_group("package")
@@ -42,3 +43,13 @@ def test_the_wheel_carries_the_whole_template(wheel: zipfile.ZipFile) -> None:
     assert "generator/_template/copier.yml" in names
     assert template <= names
     assert len(template) > 30
+
+
+def test_the_changelog_has_a_section_for_the_version_the_generator_reports() -> None:
+    changelog = (REPO / "CHANGELOG.md").read_text("utf-8")
+    sections = [
+        line.removeprefix("## ") for line in changelog.splitlines() if line.startswith("## ")
+    ]
+
+    assert sections[0] == __version__
+    assert sections == sorted(sections, key=lambda v: tuple(map(int, v.split("."))), reverse=True)

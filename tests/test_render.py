@@ -18,6 +18,8 @@ pytestmark = pytest.mark.xdist_group("renders")
 
 EXPECTED_FILES = {
     ".copier-answers.yml",
+    "CHANGELOG.md",
+    "docs/decisions/0001-start-from-service-blueprint.md",
     ".env.example",
     ".gitignore",
     ".python-version",
@@ -135,7 +137,7 @@ def test_the_answers_reach_every_place_they_belong(extreme_project: Path) -> Non
     assert pyproject["project"]["name"] == EXTREME_ANSWERS["project_slug"]
     assert pyproject["project"]["description"] == EXTREME_ANSWERS["description"]
     assert pyproject["project"]["authors"] == [
-        {"name": EXTREME_ANSWERS["author_name"], "email": EXTREME_ANSWERS["author_email"]}
+        {"name": EXTREME_ANSWERS["team"], "email": EXTREME_ANSWERS["team_email"]}
     ]
     assert pyproject["project"]["requires-python"] == ">=3.12"
     assert pyproject["tool"]["mypy"]["python_version"] == "3.12"
