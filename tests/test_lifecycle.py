@@ -202,8 +202,11 @@ def test_an_update_equals_a_fresh_render_plus_the_hand_edits_and_stays_green(
     assert report.passed, "\n".join(r.output[-2000:] for r in report.results if not r.passed)
 
 
-def test_a_true_conflict_is_reported_never_resolved_silently(render: Render) -> None:
-    project = render(OLD)
+@pytest.mark.parametrize("answer_set", list(ANSWER_SETS))
+def test_a_true_conflict_is_reported_never_resolved_silently(
+    render: Render, answer_set: str
+) -> None:
+    project = render(OLD, ANSWER_SETS[answer_set])
     readme = project / "README.md"
     readme.write_text(readme.read_text("utf-8").replace("\n## Checks\n", "\n## Our checks\n"))
     git(project, "commit", "--quiet", "-am", "rename a heading the template also renames")
@@ -218,8 +221,21 @@ def test_a_true_conflict_is_reported_never_resolved_silently(render: Render) -> 
     assert (project / "docs" / "runbook.md").read_text("utf-8") == RUNBOOK
 
 
-def test_changed_answers_switch_the_cache_and_add_an_entity(render: Render) -> None:
-    project = render(OLD)
+#: Answer sets on the memory cache, to switch to Redis.
+MEMORY_SETS = {
+    "default": {},
+    "three-postgresql": {
+        "database": "postgresql",
+        "entities": yaml.safe_dump(THREE_ENTITIES, sort_keys=False),
+    },
+}
+
+
+@pytest.mark.parametrize("answer_set", list(MEMORY_SETS))
+def test_changed_answers_switch_the_cache_and_add_an_entity(
+    render: Render, answer_set: str
+) -> None:
+    project = render(OLD, MEMORY_SETS[answer_set])
     # The README's end changes with the cache answer: notes there would be a true conflict.
     edit_by_hand(project, "task_service", readme=False)
     entities = [
@@ -233,7 +249,7 @@ def test_changed_answers_switch_the_cache_and_add_an_entity(render: Render) -> N
 
     assert outcome.conflicts == []
     assert outcome.service.answers["cache"] == "redis"
-    fresh = render(NEW, data, commit=False)
+    fresh = render(NEW, {**MEMORY_SETS[answer_set], **data}, commit=False)
     assert files(project) == expected_after_update(
         fresh, "task_service", own_changelog, readme=False
     )
