@@ -134,7 +134,15 @@ def template_versions(source: str) -> list[str]:
             timeout=60,
         ).stdout
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as error:
-        message = f"the template source {source!r} no longer resolves to a git repository"
+        repository = _repository(source)
+        if Path(repository).is_dir():
+            message = (
+                f"the template source {source!r} is a folder, not a git repository: "
+                "releases are git tags, so render from a git copy of the template "
+                "(blueprint new --template <git URL or clone>) to check or update"
+            )
+        else:
+            message = f"the template source {source!r} no longer resolves to a git repository"
         raise TemplateError(message) from error
     tags = [line.split("refs/tags/", 1)[1] for line in listing.splitlines() if "refs/tags/" in line]
     versioned = [(version, tag) for tag in tags if (version := _version(tag)) is not None]

@@ -475,3 +475,13 @@ def test_the_fleet_update_command_summarizes_each_service(render: Render, tmp_pa
     assert "updated alpha: v0.1.0 → v0.2.0" in " ".join(result.output.split())
     assert "current beta: already on v0.2.0" in " ".join(result.output.split())
     assert "1 current, 1 updated" in result.output
+
+
+def test_a_service_rendered_from_a_plain_folder_is_told_why_it_cannot_be_checked(
+    template_dir: Path, tmp_path: Path
+) -> None:
+    project = tmp_path / "from-folder"
+    copier.run_copy(str(template_dir), project, defaults=True, unsafe=True, quiet=True)
+
+    with pytest.raises(TemplateError, match="is a folder, not a git repository"):
+        check(project)
