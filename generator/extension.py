@@ -44,6 +44,15 @@ def pinned(requirement: str) -> str:
     return f"{requirement}=={versions.ALL[name]}"
 
 
+def action(name: str) -> str:
+    """A GitHub Action pinned from the version table: ``actions/checkout@v4``.
+
+    Raises:
+        KeyError: The action is not in :data:`generator.versions.ACTIONS`.
+    """
+    return f"{name}@{versions.ACTIONS[name]}"
+
+
 def version_of(distribution: str) -> str:
     """Return the pinned version of ``distribution`` from the version table."""
     return versions.ALL[distribution]
@@ -91,6 +100,7 @@ def quoted(value: str) -> str:
 
 
 FILTERS: Final[dict[str, Callable[..., Any]]] = {
+    "action": action,
     "answer_error": answer_error,
     "camel_case": naming.camel_case,
     "entity_spec": entity_spec,

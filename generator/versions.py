@@ -36,6 +36,7 @@ DEVELOPMENT: Final[Mapping[str, str]] = MappingProxyType(
         "hypothesis": "6.170.15",
         "import-linter": "2.16",
         "mypy": "2.4.1",
+        "pre-commit": "4.7.0",
         "pytest": "9.2.0",
         "pytest-cov": "7.1.0",
         "ruff": "0.17.5",
@@ -44,6 +45,13 @@ DEVELOPMENT: Final[Mapping[str, str]] = MappingProxyType(
 
 #: Distribution name -> exact version, for the rendered project's build backend.
 BUILD: Final[Mapping[str, str]] = MappingProxyType({"uv-build": "0.13.6"})
+
+#: GitHub Actions the rendered workflow uses -> the tag it pins (a major-version tag, which
+#: its publisher moves only within compatible releases), and the uv that CI installs.
+ACTIONS: Final[Mapping[str, str]] = MappingProxyType(
+    {"actions/checkout": "v4", "astral-sh/setup-uv": "v6"}
+)
+CI_UV: Final = BUILD["uv-build"]
 
 #: Every pinned distribution, whatever its role.
 ALL: Final[Mapping[str, str]] = MappingProxyType({**RUNTIME, **DEVELOPMENT, **BUILD})

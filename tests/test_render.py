@@ -18,6 +18,8 @@ pytestmark = pytest.mark.xdist_group("renders")
 
 EXPECTED_FILES = {
     ".copier-answers.yml",
+    ".github/workflows/ci.yml",
+    ".pre-commit-config.yaml",
     "CHANGELOG.md",
     "docs/decisions/0001-start-from-service-blueprint.md",
     ".env.example",
@@ -104,7 +106,8 @@ EXPECTED_FILES = {
     "tests/test_tokens.py",
 }
 #: Jinja's opening delimiters; closing ones also occur in code (``{"a": {"b": 1}}``).
-_JINJA = re.compile(r"\{\{|\{%|\{#")
+#: ``${{ ... }}`` is a GitHub Actions expression, written on purpose in the workflow.
+_JINJA = re.compile(r"(?<!\$)\{\{|\{%|\{#")
 
 
 def _files(project: Path) -> dict[str, bytes]:
