@@ -20,6 +20,7 @@ from generator.errors import BlueprintError
 from generator.lifecycle import (
     ANSWERS_FILE,
     OUR_QUESTIONS,
+    PRUNED,
     Service,
     UpdateOutcome,
     git,
@@ -31,8 +32,6 @@ from generator.lifecycle import (
 )
 from generator.validate import Report, validate_project
 
-#: Folders never searched for services.
-PRUNED: Final = frozenset({".git", ".venv", "node_modules", "__pycache__", ".tox", ".mypy_cache"})
 #: Branch an update of the fleet is committed on: ``blueprint/update-<version>``.
 BRANCH_PREFIX: Final = "blueprint/update-"
 _WORKERS: Final = 8

@@ -29,8 +29,8 @@ CONFLICT_MARKER: Final = "<<<<<<< before updating"
 _SHORTCUTS: Final = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
 #: How many uncommitted paths an error message lists.
 _LISTED: Final = 5
-#: Folders never searched for projects, nor compared with a fresh render.
-_PRUNED: Final = frozenset({".git", ".venv", "node_modules", "__pycache__", ".mypy_cache"})
+#: Folders never searched for services, nor compared with a fresh render.
+PRUNED: Final = frozenset({".git", ".venv", "node_modules", "__pycache__", ".tox", ".mypy_cache"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +184,7 @@ def _tracked_files(path: Path) -> dict[str, bytes]:
 def _all_files(path: Path) -> dict[str, bytes]:
     files = {}
     for root, folders, names in os.walk(path):
-        folders[:] = [folder for folder in folders if folder not in _PRUNED]
+        folders[:] = [folder for folder in folders if folder not in PRUNED]
         for name in names:
             file = Path(root) / name
             files[file.relative_to(path).as_posix()] = file.read_bytes()

@@ -3,6 +3,7 @@
 import os
 import shutil
 import socket
+import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -176,6 +177,40 @@ POSTGRES_REDIS: Mapping[str, str] = {"database": "postgresql", "cache": "redis"}
 def postgres_redis_project(copie_session: Copie, template_dir: Path) -> Path:
     """The default entity on PostgreSQL and Redis, rendered once per session."""
     return render_with(copie_session, template_dir, POSTGRES_REDIS)
+
+
+#: A git identity for the commits tests make (the machine may have none configured).
+GIT_IDENTITY: Mapping[str, str] = {
+    "GIT_AUTHOR_NAME": "Blueprint Tests",
+    "GIT_AUTHOR_EMAIL": "tests@example.com",
+    "GIT_COMMITTER_NAME": "Blueprint Tests",
+    "GIT_COMMITTER_EMAIL": "tests@example.com",
+}
+#: Notes a team appends to its README by hand; updates must keep them.
+HAND_EDIT = "\n## Team notes\n\nOn call: the orders team. Written by hand, kept by updates.\n"
+
+
+@pytest.fixture
+def git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Give the test's git commits an author and a committer."""
+    for name, value in GIT_IDENTITY.items():
+        monkeypatch.setenv(name, value)
+
+
+def git(cwd: Path, *args: str) -> str:
+    """Run git in ``cwd``; return what it printed."""
+    completed = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)
+    return completed.stdout
+
+
+def commit_everything(repository: Path, message: str, tag: str | None = None) -> None:
+    """Make ``repository`` a git repository if it is not one, commit all of it, tag it."""
+    if not (repository / ".git").exists():
+        git(repository, "init", "--quiet", "--initial-branch=main")
+    git(repository, "add", "--all")
+    git(repository, "commit", "--quiet", "-m", message)
+    if tag is not None:
+        git(repository, "tag", tag)
 
 
 ValidatedCopy = Callable[[Path], Report]

@@ -7,7 +7,6 @@ is the current tree; v0.2.0 changes a line of the README, adds a file and extend
 
 import json
 import shutil
-import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -23,26 +22,26 @@ from generator.fleet import BRANCH_PREFIX, find_services, fleet_status, fleet_up
 from generator.lifecycle import CONFLICT_MARKER, check, read_service, update
 from generator.validate import validate_project
 from tests.conftest import (
+    HAND_EDIT,
     POSTGRES_REDIS,
     POSTGRES_URL,
     REDIS_URL,
     THREE_ENTITIES,
     cell_environment,
+    commit_everything,
+    git,
     require_server,
 )
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("lifecycle")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.xdist_group("lifecycle"),
+    pytest.mark.usefixtures("git_identity"),
+]
 
-GIT_IDENTITY = {
-    "GIT_AUTHOR_NAME": "Blueprint Tests",
-    "GIT_AUTHOR_EMAIL": "tests@example.com",
-    "GIT_COMMITTER_NAME": "Blueprint Tests",
-    "GIT_COMMITTER_EMAIL": "tests@example.com",
-}
 OLD, NEW = "v0.1.0", "v0.2.0"
 TEMPLATE_CHANGELOG_LINE = "- A line only v0.2.0 of the template writes.\n"
 RUNBOOK = "# Runbook\n\nPage the owning team; `/health` names the failing dependency.\n"
-HAND_EDIT = "\n## Team notes\n\nOn call: the orders team. Written by hand, kept by updates.\n"
 EXTRA_DEPENDENCY = '    "anyio==4.16.0",\n'
 STATUS_ROUTE = '''"""A route the team added in its own file."""
 
@@ -58,26 +57,12 @@ async def status() -> dict[str, str]:
 '''
 
 
-def git(cwd: Path, *args: str) -> str:
-    completed = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)
-    return completed.stdout
-
-
-@pytest.fixture(autouse=True)
-def _git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in GIT_IDENTITY.items():
-        monkeypatch.setenv(name, value)
-
-
 @pytest.fixture
 def releases(template_dir: Path, tmp_path: Path) -> Path:
     """The template as a git repository with the releases v0.1.0 and v0.2.0."""
     repository = tmp_path / "template-repo"
     shutil.copytree(template_dir, repository)
-    git(repository, "init", "--quiet", "--initial-branch=main")
-    git(repository, "add", "--all")
-    git(repository, "commit", "--quiet", "-m", "release 0.1.0")
-    git(repository, "tag", OLD)
+    commit_everything(repository, "release 0.1.0", tag=OLD)
     readme = repository / "template" / "README.md.jinja"
     text = readme.read_text("utf-8")
     assert "\n## Checks\n" in text
@@ -87,9 +72,7 @@ def releases(template_dir: Path, tmp_path: Path) -> Path:
     gitignore.write_text(gitignore.read_text("utf-8") + "\n# Editors\n.idea/\n", "utf-8")
     changelog = repository / "template" / "CHANGELOG.md.jinja"
     changelog.write_text(changelog.read_text("utf-8") + TEMPLATE_CHANGELOG_LINE, "utf-8")
-    git(repository, "add", "--all")
-    git(repository, "commit", "--quiet", "-m", "release 0.2.0")
-    git(repository, "tag", NEW)
+    commit_everything(repository, "release 0.2.0", tag=NEW)
     return repository
 
 
@@ -113,9 +96,7 @@ def render(releases: Path, tmp_path: Path) -> Render:
             vcs_ref=version,
         )
         if commit:
-            git(destination, "init", "--quiet", "--initial-branch=main")
-            git(destination, "add", "--all")
-            git(destination, "commit", "--quiet", "-m", "rendered")
+            commit_everything(destination, "rendered")
         return destination
 
     return run
@@ -141,8 +122,7 @@ def edit_by_hand(project: Path, package: str, *, readme: bool = True) -> None:
     if readme:
         notes = project / "README.md"
         notes.write_text(notes.read_text("utf-8") + HAND_EDIT, "utf-8")
-    git(project, "add", "--all")
-    git(project, "commit", "--quiet", "-m", "hand edits")
+    commit_everything(project, "hand edits")
 
 
 def expected_after_update(
@@ -196,8 +176,7 @@ def test_an_update_equals_a_fresh_render_plus_the_hand_edits_and_stays_green(
     )
     fresh = render(NEW, answers, commit=False)
     assert files(project) == expected_after_update(fresh, "task_service", own_changelog)
-    git(project, "add", "--all")
-    git(project, "commit", "--quiet", "-m", "update")
+    commit_everything(project, "update")
     report = validate_project(project, env=cell_environment(f"bp_update_{answer_set}"))
     assert report.passed, "\n".join(r.output[-2000:] for r in report.results if not r.passed)
 
@@ -301,8 +280,7 @@ def test_check_reports_behind_and_the_local_customizations(render: Render) -> No
     standing = check(project)
     behind = runner.invoke(app, ["check", str(project)])
     update(project, {}, NEW)
-    git(project, "add", "--all")
-    git(project, "commit", "--quiet", "-m", "update")
+    commit_everything(project, "update")
     current = runner.invoke(app, ["check", str(project)])
 
     assert (standing.latest, standing.behind) == (NEW, 1)
@@ -367,8 +345,7 @@ def test_the_services_own_files_are_never_touched_by_an_update(render: Render) -
     changelog.write_text(own, "utf-8")
     decision = project / "docs" / "decisions" / "0002-use-kafka.md"
     decision.write_text("# 2. Use Kafka\n", "utf-8")
-    git(project, "add", "--all")
-    git(project, "commit", "--quiet", "-m", "our own docs")
+    commit_everything(project, "our own docs")
 
     outcome = update(project, {}, NEW)
 
@@ -400,25 +377,18 @@ def test_a_renamed_answer_is_migrated_before_the_update(
 ) -> None:
     repository = tmp_path / "renamed-template"
     _release_before_the_team_rename(template_dir, repository)
-    git(repository, "init", "--quiet", "--initial-branch=main")
-    git(repository, "add", "--all")
-    git(repository, "commit", "--quiet", "-m", "0.1.0")
-    git(repository, "tag", OLD)
+    commit_everything(repository, "0.1.0", tag=OLD)
     shutil.rmtree(repository / "template")
     shutil.copytree(template_dir / "template", repository / "template")
     shutil.copy2(template_dir / "copier.yml", repository / "copier.yml")
-    git(repository, "add", "--all")
-    git(repository, "commit", "--quiet", "-m", "0.2.0: author_name becomes team")
-    git(repository, "tag", NEW)
+    commit_everything(repository, "0.2.0: author_name becomes team", tag=NEW)
     project = tmp_path / "owned"
     owner = {"author_name": "Orders Team", "author_email": "orders@example.com"}
     copier.run_copy(
         str(repository), project, data=owner, defaults=True, unsafe=True, quiet=True, vcs_ref=OLD
     )
     assert "Orders Team" in (project / "pyproject.toml").read_text("utf-8")
-    git(project, "init", "--quiet", "--initial-branch=main")
-    git(project, "add", "--all")
-    git(project, "commit", "--quiet", "-m", "rendered")
+    commit_everything(project, "rendered")
 
     outcome = update(project, {}, NEW)
 

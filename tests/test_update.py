@@ -12,16 +12,10 @@ import yaml
 from uv import find_uv_bin
 
 from generator.validate import Report, checks_environment, validate_project
+from tests.conftest import HAND_EDIT, commit_everything, git
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("update")]
 
-GIT_IDENTITY = {
-    "GIT_AUTHOR_NAME": "Blueprint Tests",
-    "GIT_AUTHOR_EMAIL": "tests@example.com",
-    "GIT_COMMITTER_NAME": "Blueprint Tests",
-    "GIT_COMMITTER_EMAIL": "tests@example.com",
-}
-HAND_EDIT = "\n## Team notes\n\nOn call: the orders team. Written by hand, kept by updates.\n"
 PROJECT_ENTITY = {
     "name": "Project",
     "fields": {"title": {"type": "str", "max_length": 120}, "budget": "decimal?"},
@@ -41,35 +35,24 @@ def migrate(project: Path, env: dict[str, str]) -> str:
     return completed.stdout
 
 
-def git(cwd: Path, *args: str) -> str:
-    completed = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)
-    return completed.stdout
-
-
 @pytest.fixture
 def tagged_template(template_dir: Path, tmp_path: Path) -> Path:
     """The template as a git repository with a release tag, as Copier updates need."""
     repository = tmp_path / "template-repo"
     shutil.copytree(template_dir, repository)
-    git(repository, "init", "--quiet", "--initial-branch=main")
-    git(repository, "add", "--all")
-    git(repository, "commit", "--quiet", "-m", "template")
-    git(repository, "tag", "v0.1.0")
+    commit_everything(repository, "template", tag="v0.1.0")
     return repository
 
 
+@pytest.mark.usefixtures("git_identity")
 def test_adding_an_entity_keeps_hand_edits_and_stays_green(
-    tagged_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tagged_template: Path, tmp_path: Path
 ) -> None:
-    for name, value in GIT_IDENTITY.items():
-        monkeypatch.setenv(name, value)
     project = tmp_path / "service"
     copier.run_copy(
         str(tagged_template), project, defaults=True, unsafe=True, quiet=True, vcs_ref="v0.1.0"
     )
-    git(project, "init", "--quiet", "--initial-branch=main")
-    git(project, "add", "--all")
-    git(project, "commit", "--quiet", "-m", "rendered")
+    commit_everything(project, "rendered")
     readme = project / "README.md"
     readme.write_text(readme.read_text("utf-8") + HAND_EDIT, "utf-8")
     git(project, "commit", "--quiet", "-am", "hand edit")
