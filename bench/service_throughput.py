@@ -9,10 +9,12 @@ run, alternating round by round, loads two servers with wrk (Debian's `wrk`; ins
 - **service**: the rendered service, the full production path: request id middleware,
   access log (JSON lines to a file), JWT verification, tenancy, permission check, the bus,
   the read cache (memory, so after the first read the row comes from the cache).
+- **service, metrics off**: the same service with ``METRICS_ENABLED=false``: the difference
+  to **service** is what the metrics middleware costs.
 - **bare**: a FastAPI app with one route that reads the same row with SQLAlchemy on every
   request and returns it as JSON; no middleware, no auth, no logging.
 
-Prints requests/s, p50 and p99 latency per server (median over the rounds) and the ratio.
+Prints requests/s, p50 and p99 latency per server (median over the rounds) and the ratios.
 """
 
 import argparse
@@ -26,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 import copier
@@ -71,8 +74,6 @@ def _free_port() -> int:
 
 
 def _wait(url: str, headers: dict[str, str]) -> None:
-    import urllib.request  # noqa: PLC0415
-
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -116,6 +117,18 @@ def _serve(
         return subprocess.Popen([str(python), *args], env=env, cwd=cwd, stdout=sink, stderr=sink)
 
 
+def _create_task(base: str, token: str) -> str:
+    request = urllib.request.Request(  # noqa: S310 - a local URL
+        f"{base}/api/v1/tasks",
+        data=json.dumps({"title": "Benchmark"}).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request) as response:  # noqa: S310
+        task_id: str = json.loads(response.read())["id"]
+    return task_id
+
+
 def main() -> int:
     """Render, install, serve both apps, load them alternately, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -151,70 +164,49 @@ def main() -> int:
             text=True,
         ).stdout.strip()
         header = f"Authorization: Bearer {token}"
-        service_port, bare_port = _free_port(), _free_port()
-        service = _serve(
-            python,
-            ["-m", "task_service", "serve", "--port", str(service_port)],
-            env,
-            project,
-            scratch / "service.log",
-        )
+        ports = {name: _free_port() for name in ("service", "service, metrics off", "bare")}
+        commands = {
+            name: ["-m", "task_service", "serve", "--port", str(ports[name])]
+            for name in ("service", "service, metrics off")
+        }
+        commands["bare"] = [
+            "-m",
+            "uvicorn",
+            "bare_app:app",
+            "--port",
+            str(ports["bare"]),
+            "--log-level",
+            "warning",
+        ]
+        environments = {
+            "service": env,
+            "service, metrics off": {**env, "TASK_SERVICE_METRICS_ENABLED": "false"},
+            "bare": env,
+        }
+        servers: dict[str, subprocess.Popen[bytes]] = {}
         try:
-            base = f"http://127.0.0.1:{service_port}"
-            _wait(f"{base}/health", {})
-            import urllib.request  # noqa: PLC0415
-
-            create = urllib.request.Request(  # noqa: S310
-                f"{base}/api/v1/tasks",
-                data=json.dumps({"title": "Benchmark"}).encode(),
-                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-                method="POST",
-            )
-            with urllib.request.urlopen(create) as response:  # noqa: S310
-                task_id = json.loads(response.read())["id"]
-            bare = _serve(
-                python,
-                [
-                    "-m",
-                    "uvicorn",
-                    "bare_app:app",
-                    "--port",
-                    str(bare_port),
-                    "--log-level",
-                    "warning",
-                ],
-                env,
-                project,
-                scratch / "bare.log",
-            )
-            try:
-                _wait(f"http://127.0.0.1:{bare_port}/api/v1/tasks/{task_id}", {})
-                results: dict[str, list[dict[str, float]]] = {"service": [], "bare": []}
-                for _ in range(args.rounds):
-                    results["service"].append(
-                        _wrk(
-                            wrk,
-                            f"{base}/api/v1/tasks/{task_id}",
-                            header,
-                            args.seconds,
-                            args.connections,
-                        )
-                    )
-                    results["bare"].append(
-                        _wrk(
-                            wrk,
-                            f"http://127.0.0.1:{bare_port}/api/v1/tasks/{task_id}",
-                            "",
-                            args.seconds,
-                            args.connections,
-                        )
-                    )
-            finally:
-                bare.terminate()
-                bare.wait(20)
+            # The first service migrates the database; the others start after it.
+            for name, command in commands.items():
+                servers[name] = _serve(
+                    python, command, environments[name], project, scratch / "server.log"
+                )
+                if name == "service":
+                    base = f"http://127.0.0.1:{ports[name]}"
+                    _wait(f"{base}/health", {})
+                    task_id = _create_task(base, token)
+            results: dict[str, list[dict[str, float]]] = {name: [] for name in commands}
+            for name in commands:
+                url = f"http://127.0.0.1:{ports[name]}/api/v1/tasks/{task_id}"
+                _wait(url, {"Authorization": f"Bearer {token}"})
+            for _ in range(args.rounds):
+                for name in commands:
+                    url = f"http://127.0.0.1:{ports[name]}/api/v1/tasks/{task_id}"
+                    auth = "" if name == "bare" else header
+                    results[name].append(_wrk(wrk, url, auth, args.seconds, args.connections))
         finally:
-            service.terminate()
-            service.wait(20)
+            for server in servers.values():
+                server.terminate()
+                server.wait(20)
 
     medians = {
         name: {key: statistics.median(run[key] for run in runs) for key in runs[0]}
@@ -229,8 +221,11 @@ def main() -> int:
         print(
             f"| {name} | {figures['rps']:.0f} | {figures['p50_ms']:.2f} | {figures['p99_ms']:.2f} |"
         )
-    ratio = medians["service"]["rps"] / medians["bare"]["rps"]
-    print(f"service / bare throughput: {ratio:.2f}")
+    service, bare = medians["service"]["rps"], medians["bare"]["rps"]
+    print(f"service / bare throughput: {service / bare:.2f}")
+    print(
+        f"service / service without metrics: {service / medians['service, metrics off']['rps']:.2f}"
+    )
     return 0
 
 

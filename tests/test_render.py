@@ -20,7 +20,11 @@ EXPECTED_FILES = {
     ".copier-answers.yml",
     ".github/workflows/ci.yml",
     ".pre-commit-config.yaml",
+    ".dockerignore",
     "CHANGELOG.md",
+    "Dockerfile",
+    "compose.yaml",
+    "docs/architecture/overview.md",
     "docs/decisions/0001-start-from-service-blueprint.md",
     ".env.example",
     ".gitignore",
@@ -34,7 +38,9 @@ EXPECTED_FILES = {
     "src/task_service/api/auth.py",
     "src/task_service/api/deps.py",
     "src/task_service/api/errors.py",
+    "src/task_service/api/events.py",
     "src/task_service/api/health.py",
+    "src/task_service/api/metrics.py",
     "src/task_service/api/middleware.py",
     "src/task_service/api/partial.py",
     "src/task_service/api/routes/__init__.py",
@@ -48,6 +54,7 @@ EXPECTED_FILES = {
     "src/task_service/application/errors.py",
     "src/task_service/application/handlers.py",
     "src/task_service/application/messages.py",
+    "src/task_service/application/realtime.py",
     "src/task_service/application/task.py",
     "src/task_service/application/unit_of_work.py",
     "src/task_service/config.py",
@@ -78,10 +85,13 @@ EXPECTED_FILES = {
     "tests/api/__init__.py",
     "tests/api/test_auth.py",
     "tests/api/test_health.py",
+    "tests/api/test_events.py",
+    "tests/api/test_metrics.py",
     "tests/api/test_middleware.py",
     "tests/api/test_task.py",
     "tests/application/__init__.py",
     "tests/application/test_bus.py",
+    "tests/application/test_realtime.py",
     "tests/application/test_task.py",
     "tests/application/test_task_isolation.py",
     "tests/conftest.py",
@@ -182,7 +192,12 @@ def test_the_backends_bring_exactly_their_own_dependencies_and_files(
 
     assert {"asyncpg", "redis", "alembic"} <= names
     assert "aiosqlite" not in names
-    assert files - EXPECTED_FILES == {"tests/infrastructure/test_row_level_security.py"}
+    assert files - EXPECTED_FILES == {
+        "deploy/compose/create-app-role.sh",
+        "src/task_service/infrastructure/realtime.py",
+        "tests/infrastructure/test_realtime_redis.py",
+        "tests/infrastructure/test_row_level_security.py",
+    }
     assert EXPECTED_FILES - files == set()
     assert not (default_project / "tests/infrastructure/test_row_level_security.py").exists()
     migration = (

@@ -2,6 +2,7 @@
 
 import re
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from pytest_copie.plugin import Copie
 
 from generator.validate import STEPS, Report, validate_project
 from tests.conftest import (
+    DELIVERY_VARIANT,
     EXTREME_ANSWERS,
     POSTGRES_REDIS,
     POSTGRES_URL,
@@ -24,6 +26,11 @@ from tests.conftest import (
 #: (database, cache) beyond the embedded defaults, which the tests above cover.
 BACKENDS = [("postgresql", "memory"), ("sqlite", "redis"), ("postgresql", "redis")]
 ENTITY_SETS = {"default": None, "three": THREE_ENTITIES}
+#: One cell also carries the non-default delivery answers (no event stream, GitLab CI,
+#: Kubernetes), so a service without realtime is proven to pass its own checks too.
+CELL_EXTRAS: dict[tuple[str, str, str], Mapping[str, object]] = {
+    ("postgresql", "memory", "default"): DELIVERY_VARIANT,
+}
 
 pytestmark = pytest.mark.slow
 
@@ -137,7 +144,8 @@ def test_every_backend_cell_passes_all_its_own_checks_on_real_servers(
         require_server("PostgreSQL", POSTGRES_URL, 5432)
     if cache == "redis":
         require_server("Redis", REDIS_URL, 6379)
-    answers = {"database": database, "cache": cache}
+    answers: dict[str, object] = {"database": database, "cache": cache}
+    answers.update(CELL_EXTRAS.get((database, cache, entity_set), {}))
     if (entities := ENTITY_SETS[entity_set]) is not None:
         answers["entities"] = yaml.safe_dump(entities, sort_keys=False)
     project = tmp_path / "cell"
