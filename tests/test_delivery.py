@@ -282,10 +282,9 @@ def test_the_gitlab_pipeline_matches_its_schema_and_runs_the_projects_checks(
 
     assert completed.returncode == 0, completed.stdout + completed.stderr
     job = yaml.safe_load(pipeline.read_text("utf-8"))["checks"]
+    lines = job["before_script"] + job["script"]
     for step in STEPS:
-        assert any(
-            " ".join(step.uv_args).replace("run --no-sync", "") in line for line in job["script"]
-        )
+        assert any(" ".join(step.uv_args).replace("run --no-sync", "") in line for line in lines)
     assert "uv run --no-sync python -m task_service openapi --check" in job["script"]
     assert [service["alias"] for service in job["services"]] == ["postgres"]
     assert job["variables"]["TEST_POSTGRES_URL"] == "postgresql://postgres@postgres:5432/postgres"
