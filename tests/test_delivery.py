@@ -269,7 +269,10 @@ def test_the_deployment_probes_health_runs_unprivileged_and_renders_no_secret(
     assert not list(folder.glob("*secret*"))
     rendered = "\n".join(path.read_text("utf-8") for path in folder.iterdir())
     assert "kind: Secret" not in rendered
-    assert "SECRET_KEY" not in rendered
+    settings = yaml.safe_load((folder / "configmap.yaml").read_text("utf-8"))["data"]
+    assert settings["TASK_SERVICE_ENVIRONMENT"] == "production"
+    secret = {"TASK_SERVICE_SECRET_KEY", "TASK_SERVICE_DATABASE_URL", "TASK_SERVICE_REDIS_URL"}
+    assert not secret & set(settings)
     assert not (default_project / "deploy/kubernetes").exists()
 
 
