@@ -32,12 +32,13 @@ def _tool(name: str) -> str:
     return str(Path(sys.executable).with_name(name))
 
 
-def _check_jsonschema() -> str:
-    return _tool("check-jsonschema")
-
-
 def _run(*command: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, capture_output=True, text=True, check=False, env=env)
+
+
+def _matches_vendored_schema(schema: str, path: Path) -> subprocess.CompletedProcess[str]:
+    """Check ``path`` against a schema check-jsonschema ships (offline)."""
+    return _run(_tool("check-jsonschema"), "--builtin-schema", f"vendor.{schema}", str(path))
 
 
 @pytest.mark.parametrize("project_fixture", ["default_project", "postgres_redis_project"])
@@ -46,17 +47,7 @@ def test_the_workflow_is_a_valid_github_actions_workflow(
 ) -> None:
     project: Path = request.getfixturevalue(project_fixture)
 
-    completed = subprocess.run(
-        [
-            _check_jsonschema(),
-            "--builtin-schema",
-            "vendor.github-workflows",
-            str(project / WORKFLOW),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    completed = _matches_vendored_schema("github-workflows", project / WORKFLOW)
 
     assert completed.returncode == 0, completed.stdout + completed.stderr
 
@@ -93,12 +84,7 @@ def test_the_workflow_starts_the_chosen_servers(postgres_redis_project: Path) ->
 def test_the_pre_commit_hooks_are_valid_and_run_the_pinned_tools(default_project: Path) -> None:
     config = default_project / ".pre-commit-config.yaml"
 
-    completed = subprocess.run(
-        [sys.executable, "-m", "pre_commit", "validate-config", str(config)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    completed = _run(sys.executable, "-m", "pre_commit", "validate-config", str(config))
 
     assert completed.returncode == 0, completed.stdout + completed.stderr
     [repo] = yaml.safe_load(config.read_text("utf-8"))["repos"]
@@ -157,12 +143,7 @@ def test_compose_matches_the_compose_specification(
 ) -> None:
     project: Path = request.getfixturevalue(project_fixture)
 
-    completed = _run(
-        _check_jsonschema(),
-        "--builtin-schema",
-        "vendor.compose-spec",
-        str(project / "compose.yaml"),
-    )
+    completed = _matches_vendored_schema("compose-spec", project / "compose.yaml")
 
     assert completed.returncode == 0, completed.stdout + completed.stderr
 
@@ -281,7 +262,7 @@ def test_the_gitlab_pipeline_matches_its_schema_and_runs_the_projects_checks(
 ) -> None:
     pipeline = delivery_variant_project / ".gitlab-ci.yml"
 
-    completed = _run(_check_jsonschema(), "--builtin-schema", "vendor.gitlab-ci", str(pipeline))
+    completed = _matches_vendored_schema("gitlab-ci", pipeline)
 
     assert completed.returncode == 0, completed.stdout + completed.stderr
     job = yaml.safe_load(pipeline.read_text("utf-8"))["checks"]
