@@ -22,24 +22,49 @@ An entity in ``copier.yml`` (YAML)::
       ownership: [assignee_id]        # str fields whose value, a user id, grants that user
                                       # the same rights over the row as its creator
 
+Fields may carry constraints, be enums, or relate to other entities::
+
+    - name: Project
+      fields:
+        code: {type: str, max_length: 12, pattern: "[A-Z]+-[0-9]+",
+               examples: [ACME-1, ACME-2], unique: true}    # unique within one tenant
+        budget: {type: "decimal?", min: 0, max: 1000000}
+    - name: Task
+      fields:
+        title: {type: str, min_length: 3, max_length: 200}
+        priority: {enum: [low, medium, high], default: medium}
+        project: {belongs_to: Project, on_delete: cascade}  # column project_id, required
+        parent: {belongs_to: "Task?", on_delete: set_null}  # optional self-reference
+        tags: {many: Tag}                                    # association table task_tags
+
 Every rule is checked here, once; each message names the entity, the field and the rule.
 """
 
+import datetime
+import json
 import keyword
+import math
 import re
+import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Final, Literal, cast
+from dataclasses import dataclass, replace
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import Any, Final, Literal, TypeAlias, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from generator import naming
 
-FieldType = Literal["str", "text", "int", "float", "decimal", "bool", "date", "datetime", "uuid"]
+FieldType = Literal[
+    "str", "text", "int", "float", "decimal", "bool", "date", "datetime", "uuid", "enum"
+]  # fmt: skip
 FIELD_TYPES: Final[tuple[str, ...]] = (
-    "str", "text", "int", "float", "decimal", "bool", "date", "datetime", "uuid",
+    "str", "text", "int", "float", "decimal", "bool", "date", "datetime", "uuid", "enum",
 )  # fmt: skip
 DEFAULT_MAX_LENGTH: Final = 255
+#: The rendered project's line length (ruff).
+LINE_LENGTH: Final = 100
 MAX_LENGTH_LIMIT: Final = 10_000
 MAX_ENTITIES: Final = 100
 #: Name lengths that keep every rendered line within 100 columns.
@@ -101,6 +126,49 @@ class EntityAnswer(BaseModel):
         raise ValueError(message)
 
 
+ON_DELETE: Final[tuple[str, ...]] = ("restrict", "cascade", "set_null")
+#: Field types a ``unique`` constraint applies to (exact values with a bounded index).
+UNIQUE_TYPES: Final = frozenset({"str", "int", "decimal", "date", "datetime", "uuid", "enum"})
+MAX_ENUM_VALUES: Final = 50
+#: Decimal columns hold 18 digits, 4 of them after the point.
+DECIMAL_PLACES: Final = 4
+
+Bound: TypeAlias = int | float | Decimal | datetime.date | datetime.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """A many-to-one reference: the field ``<name>_id`` holds the id of a ``target`` row."""
+
+    name: str
+    target: str
+    on_delete: str
+
+
+@dataclass(frozen=True, slots=True)
+class Many:
+    """A many-to-many relation through an association table."""
+
+    name: str
+    target: str
+    owner: str
+
+    @property
+    def table(self) -> str:
+        """The association table: ``task_tags``."""
+        return f"{naming.snake_case(self.owner)}_{self.name}"
+
+    @property
+    def owner_column(self) -> str:
+        """The column holding the owner's id: ``task_id``."""
+        return f"{naming.snake_case(self.owner)}_id"
+
+    @property
+    def target_column(self) -> str:
+        """The column holding the target's id: ``tag_id``."""
+        return f"{naming.singular(self.name)}_id"
+
+
 @dataclass(frozen=True, slots=True)
 class FieldSpec:
     """A field with everything the template writes for it."""
@@ -109,10 +177,23 @@ class FieldSpec:
     type: str
     nullable: bool
     max_length: int | None
+    min_length: int | None = None
+    minimum: Bound | None = None
+    maximum: Bound | None = None
+    pattern: str | None = None
+    examples: tuple[str, ...] = ()
+    default: object = None
+    has_default: bool = False
+    unique: bool = False
+    values: tuple[str, ...] = ()
+    enum_class: str | None = None
+    relation: Relation | None = None
 
     @property
     def python_type(self) -> str:
         """The Python type, e.g. ``Decimal`` or ``datetime.date``."""
+        if self.enum_class is not None:
+            return self.enum_class
         return _PYTHON_TYPES[self.type]
 
     @property
@@ -121,14 +202,35 @@ class FieldSpec:
         return f"{self.python_type} | None" if self.nullable else self.python_type
 
     @property
+    def row_annotation(self) -> str:
+        """The annotation of its ORM column: enums are stored as their text."""
+        if self.type == "enum":
+            return "str | None" if self.nullable else "str"
+        return self.annotation
+
+    @property
     def unset_annotation(self) -> str:
         """The annotation of a partial-update argument: may be :data:`UNSET`."""
         suffix = " | Unset | None" if self.nullable else " | Unset"
         return self.python_type + suffix
 
     @property
+    def constrained(self) -> bool:
+        """Whether it declares a constraint beyond its type (and ``max_length``)."""
+        return (
+            self.min_length is not None
+            or self.pattern is not None
+            or self.minimum is not None
+            or self.maximum is not None
+        )
+
+    @property
     def schema_alias(self) -> str | None:
         """Name of the constrained request type its schema module defines, if any."""
+        if self.type == "enum":
+            return None
+        if self.constrained:
+            return f"{naming.pascal_case(self.name)}Value"
         aliases = {"text": "Text", "float": "FiniteFloat", "decimal": "Amount"}
         if self.type == "str":
             return f"Str{self.max_length}"
@@ -136,8 +238,22 @@ class FieldSpec:
 
     @property
     def schema_alias_definition(self) -> str:
-        """The definition of :attr:`schema_alias`."""
-        return f"Annotated[{self.python_type}, Field({self.constraints})]"
+        """The definition of :attr:`schema_alias`, wrapped as ruff formats it."""
+        base = "AwareDatetime" if self.type == "datetime" else self.python_type
+        line = f"Annotated[{base}, Field({self.constraints})]"
+        if len(f"{self.schema_alias} = {line}") <= LINE_LENGTH:
+            return line
+        arguments = f"Field({self.constraints}),"
+        if len(arguments) + 4 > LINE_LENGTH:
+            inner = "".join(f"        {part},\n" for part in self.constraints.split(", "))
+            arguments = f"Field(\n{inner}    ),"
+        return f"Annotated[\n    {base},\n    {arguments}\n]"
+
+    def noqa(self, bound: object) -> str:
+        """`` # noqa: PLR2004`` after a comparison with ``bound`` if ruff calls it magic."""
+        if self.type in {"int", "float"} and bound not in {0, 1, -1}:
+            return "  # noqa: PLR2004 - the declared limit"
+        return ""
 
     @property
     def schema_annotation(self) -> str:
@@ -145,6 +261,13 @@ class FieldSpec:
         plain = "AwareDatetime" if self.type == "datetime" else self.python_type
         base = self.schema_alias or plain
         return f"{base} | None" if self.nullable else base
+
+    @property
+    def schema_default(self) -> str:
+        """`` = <value>`` after a request field that may be left out, else ``""``."""
+        if self.has_default:
+            return f" = {self.literal(self.default)}"
+        return " = None" if self.nullable else ""
 
     @property
     def compare(self) -> str:
@@ -156,47 +279,221 @@ class FieldSpec:
         """The SQLAlchemy type expression of its column."""
         if self.type == "str":
             return f"String({self.max_length})"
+        if self.type == "enum":
+            return f"String({max(map(len, self.values))})"
         return _COLUMN_TYPES[self.type]
 
     @property
     def constraints(self) -> str:
         """Pydantic ``Field`` arguments that validate a request value."""
-        if self.type == "str":
-            return f"min_length=1, max_length={self.max_length}"
-        if self.type == "text":
-            return "min_length=1"
+        parts: list[str] = []
+        if self.type in {"str", "text"}:
+            parts.append(f"min_length={self.min_length or 1}")
+            if self.max_length is not None:
+                parts.append(f"max_length={self.max_length}")
+            if self.pattern is not None:
+                parts.append(f"pattern={json.dumps(self.anchored_pattern)}")
+        if self.minimum is not None:
+            parts.append(f"ge={self.literal(self.minimum)}")
+        if self.maximum is not None:
+            parts.append(f"le={self.literal(self.maximum)}")
         if self.type == "float":
-            return "allow_inf_nan=False"
+            parts.append("allow_inf_nan=False")
         if self.type == "decimal":
-            return "allow_inf_nan=False, max_digits=18, decimal_places=4"
-        return ""
+            parts.append("allow_inf_nan=False, max_digits=18, decimal_places=4")
+        return ", ".join(parts)
+
+    @property
+    def anchored_pattern(self) -> str | None:
+        """The pattern as validated: it must match the whole value."""
+        return None if self.pattern is None else f"^(?:{self.pattern})$"
+
+    @property
+    def check(self) -> str | None:
+        """A portable SQL ``CHECK`` expression for its column, if it has one.
+
+        Enums list their values; ``int`` and ``float`` bounds compare numbers. Other
+        constraints (lengths, patterns, decimal and date bounds) are the API's and the
+        domain's: SQLite stores decimals and timestamps as text, and has no regular expressions.
+        """
+        if self.type == "enum":
+            values = ", ".join(f"'{value}'" for value in self.values)
+            return f"{self.name} IN ({values})"
+        if self.type not in {"int", "float"}:
+            return None
+        bounds = []
+        if self.minimum is not None:
+            bounds.append(f"{self.name} >= {self.minimum!r}")
+        if self.maximum is not None:
+            bounds.append(f"{self.name} <= {self.maximum!r}")
+        return " AND ".join(bounds) or None
+
+    @property
+    def default_json(self) -> str:
+        """:attr:`default` as the API writes it in JSON, as a Python expression."""
+        return _json_literal(self.default)
+
+    def literal(self, value: object) -> str:
+        """``value`` (of this field's type) as a Python expression."""
+        if self.type == "enum":
+            return f"{self.enum_class}.{str(value).upper()}"
+        return _literal(value)
 
     @property
     def sample(self) -> str:
         """A valid value as a Python expression."""
-        return _SAMPLES[self.type][0]
+        return self._samples[0]
 
     @property
     def other_sample(self) -> str:
         """A second valid value, different from :attr:`sample`, as a Python expression."""
-        return _SAMPLES[self.type][1]
+        return self._samples[1]
 
     @property
     def sample_json(self) -> str:
         """:attr:`sample` as a JSON value, as a Python expression."""
-        return _SAMPLES[self.type][2]
+        return self._samples[2]
 
     @property
     def other_sample_json(self) -> str:
         """:attr:`other_sample` as a JSON value, as a Python expression."""
-        return _SAMPLES[self.type][4]
+        return self._samples[4]
 
     @property
     def invalid_json(self) -> str:
         """A JSON value the API must refuse with 422, as a Python expression."""
-        return _SAMPLES[self.type][3]
+        return self._samples[3]
+
+    @property
+    def _samples(self) -> tuple[str, str, str, str, str]:
+        if not self.constrained and self.type != "enum":
+            return _SAMPLES[self.type]
+        first, second = _valid_values(self)
+        return (
+            self.literal(first),
+            self.literal(second),
+            _json_literal(first),
+            self.violations[0][1],
+            _json_literal(second),
+        )
+
+    @property
+    def violations(self) -> list[tuple[str, str]]:
+        """``(rule, JSON value breaking only that rule)`` for each declared constraint."""
+        found: list[tuple[str, str]] = []
+        if self.type == "enum":
+            found.append(("enum", json.dumps(_not_a_value(self.values))))
+        if self.minimum is not None:
+            found.append(("min", _json_literal(_step(self.minimum, -1))))
+        if self.maximum is not None:
+            found.append(("max", _json_literal(_step(self.maximum, 1))))
+        if self.min_length is not None and self.min_length > 1:
+            found.append(("min_length", json.dumps(_fit(self, "alpha", self.min_length - 1))))
+        if self.max_length is not None and self.type in {"str", "text"}:
+            found.append(("max_length", f'"x" * {self.max_length + 1}'))
+        if self.pattern is not None:
+            mismatch = _mismatch(self)
+            if mismatch is not None:
+                found.append(("pattern", json.dumps(mismatch)))
+        if not found:
+            found.append(("type", _SAMPLES[self.type][3]))
+        return found
 
 
+def _literal(value: object) -> str:
+    if isinstance(value, Decimal):
+        return f'Decimal("{value:.{DECIMAL_PLACES}f}")'
+    if isinstance(value, datetime.datetime):
+        return (
+            f"datetime.datetime({value.year}, {value.month}, {value.day}, {value.hour}, "
+            f"{value.minute}, tzinfo=datetime.UTC)"
+        )
+    if isinstance(value, datetime.date):
+        return f"datetime.date({value.year}, {value.month}, {value.day})"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return repr(value)
+
+
+def _json_literal(value: object) -> str:
+    """``value`` as the API writes it in JSON, as a Python expression."""
+    if isinstance(value, Decimal):
+        return json.dumps(f"{value:.{DECIMAL_PLACES}f}")
+    if isinstance(value, datetime.datetime):
+        return json.dumps(value.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    if isinstance(value, datetime.date):
+        return json.dumps(value.isoformat())
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return repr(value)
+
+
+def _step(value: Bound, direction: int) -> Bound:
+    """The nearest value beyond a bound: one unit (a day for dates) in ``direction``."""
+    if isinstance(value, datetime.date):
+        return value + datetime.timedelta(days=direction)
+    return value + direction
+
+
+def _fit(field: FieldSpec, text: str, length: int | None = None) -> str:
+    """``text`` padded or cut to a length the field accepts (or exactly ``length``)."""
+    low = field.min_length or 1
+    high = field.max_length or max(low, len(text))
+    size = length if length is not None else min(max(len(text), low), high)
+    return (text + "x" * size)[:size]
+
+
+def _not_a_value(values: Sequence[str]) -> str:
+    candidate = "none_of_these"
+    while candidate in values:
+        candidate += "_x"
+    return candidate
+
+
+def _mismatch(field: FieldSpec) -> str | None:
+    """A value of an accepted length that the pattern refuses, if one is easily found."""
+    assert field.anchored_pattern is not None  # noqa: S101 - only called for patterns
+    compiled = re.compile(field.anchored_pattern)
+    for seed in ("!", "a", "A", "0", "-", " ", "Z9", "zz"):
+        candidate = _fit(field, seed * (field.min_length or 1))
+        if compiled.search(candidate) is None:
+            return candidate
+    return None
+
+
+def _valid_values(field: FieldSpec) -> tuple[object, object]:
+    """Two distinct values meeting every constraint of ``field``."""
+    if field.type == "enum":
+        return field.values[0], field.values[1]
+    if field.pattern is not None:
+        return field.examples[0], field.examples[1]
+    if field.type in {"str", "text"}:
+        first, second = ("alpha", "beta") if field.type == "str" else _TEXTS
+        return _fit(field, first), _fit(field, second)
+    low, high = field.minimum, field.maximum
+    defaults: dict[str, Bound] = {
+        "int": 7,
+        "float": 1.5,
+        "decimal": Decimal("12.34"),
+        "date": datetime.date(2030, 1, 31),
+        "datetime": datetime.datetime(2030, 1, 31, 12, 0, tzinfo=datetime.UTC),
+    }
+    start: Bound
+    if low is not None:
+        start = low
+    elif high is not None:
+        start = _step(high, -1)
+    else:
+        start = defaults[field.type]
+    after: Any = _step(start, 1)
+    if high is not None and after > high:
+        after = (cast("Any", start) + high) / 2 if field.type in {"float", "decimal"} else high
+    if isinstance(after, Decimal):
+        after = after.quantize(Decimal(1).scaleb(-DECIMAL_PLACES))
+    return start, after
+
+
+_TEXTS: Final = ("Some longer text.", "Other text.")
 _PYTHON_TYPES: Final = {
     "str": "str",
     "text": "str",
@@ -288,6 +585,11 @@ class EntitySpec:
     fields: tuple[FieldSpec, ...]
     workflow: WorkflowSpec | None
     ownership: tuple[str, ...]
+    many: tuple[Many, ...] = ()
+    #: The many-to-one relations of other entities (or its own) that point at it.
+    dependants: tuple["Dependant", ...] = ()
+    #: Tables whose ``(tenant_id, id)`` key its revision creates: it is the first to refer to them.
+    creates_keys: tuple[str, ...] = ()
 
     @property
     def module(self) -> str:
@@ -338,6 +640,8 @@ class EntitySpec:
     def sqlalchemy_imports(self) -> list[str]:
         """Names its repository module imports from ``sqlalchemy``, in isort order."""
         types = {"String", "Uuid"} | {field.column_type.split("(")[0] for field in self.fields}
+        if self.checks:
+            types.add("CheckConstraint")
         return [*sorted(types - _OWN_COLUMN_TYPES), "func", "select"]
 
     @property
@@ -367,6 +671,94 @@ class EntitySpec:
         """The first required ``str``/``text`` field, if any (used by the tests)."""
         return next((f for f in self.fields if f.type in {"str", "text"} and not f.nullable), None)
 
+    @property
+    def relations(self) -> list[FieldSpec]:
+        """Its many-to-one fields (``<relation>_id``), in declaration order."""
+        return [field for field in self.fields if field.relation is not None]
+
+    @property
+    def enums(self) -> list[FieldSpec]:
+        """Its enum fields."""
+        return [field for field in self.fields if field.type == "enum"]
+
+    @property
+    def enum_classes(self) -> list[str]:
+        """The ``StrEnum`` classes its domain module defines for enum fields."""
+        return [field.enum_class for field in self.fields if field.enum_class]
+
+    @property
+    def unique_fields(self) -> list[FieldSpec]:
+        """Its fields unique within one tenant."""
+        return [field for field in self.fields if field.unique]
+
+    @property
+    def checks(self) -> list[tuple[str, str]]:
+        """Its ``CHECK`` constraints: (name, SQL expression)."""
+        return [
+            (f"ck_{self.table}_{field.name}", field.check) for field in self.fields if field.check
+        ]
+
+    @property
+    def filters(self) -> list[FieldSpec]:
+        """Fields its list endpoint filters on: enums, booleans and relations."""
+        return [f for f in self.fields if f.type in {"enum", "bool"} or f.relation is not None]
+
+    @property
+    def sort_keys(self) -> list[str]:
+        """Fields its list endpoint sorts by: the timestamps and every orderable scalar."""
+        own = [f.name for f in self.fields if f.type not in {"text", "bool", "uuid"}]
+        return ["created_at", "updated_at", *own]
+
+    @property
+    def rich(self) -> bool:
+        """Whether it uses anything beyond the entities issue's flat fields.
+
+        Files of an entity that is not rich render exactly as before relations existed.
+        """
+        return bool(
+            self.many
+            or self.dependants
+            or any(
+                f.relation or f.unique or f.constrained or f.has_default or f.type == "enum"
+                for f in self.fields
+            )
+        )
+
+    @property
+    def is_target(self) -> bool:
+        """Whether a relation points at it (its ``(tenant_id, id)`` key is then referenced)."""
+        return bool(self.dependants) or self.name in {m.target for m in self.many}
+
+    @property
+    def required_relations(self) -> list[FieldSpec]:
+        """Its relations a row cannot be created without."""
+        return [field for field in self.relations if not field.nullable]
+
+
+@dataclass(frozen=True, slots=True)
+class Dependant:
+    """A many-to-one relation of ``entity`` pointing at another entity."""
+
+    entity: str
+    field: str
+    on_delete: str
+    nullable: bool
+
+    @property
+    def module(self) -> str:
+        """The dependant's module: ``task``."""
+        return naming.snake_case(self.entity)
+
+    @property
+    def plural(self) -> str:
+        """The dependant's repository attribute and table: ``tasks``."""
+        return naming.plural(self.module)
+
+    @property
+    def path(self) -> str:
+        """The dependant's URL segment: ``tasks``."""
+        return naming.kebab_case(self.plural)
+
 
 def _check_field_name(where: str, name: str) -> None:
     if len(name) > MAX_FIELD_NAME:
@@ -387,36 +779,312 @@ def _check_field_name(where: str, name: str) -> None:
         raise EntityRuleError(message)
 
 
-def _parse_field(entity: str, name: str, raw: str | Mapping[str, Any]) -> FieldSpec:
+_SCALAR_KEYS: Final = (
+    "type", "max_length", "min_length", "min", "max", "pattern", "examples", "default", "unique",
+)  # fmt: skip
+_KEYS: Final[dict[str, tuple[str, ...]]] = {
+    "enum": ("enum", "type", "default", "unique"),
+    "belongs_to": ("belongs_to", "on_delete"),
+    "many": ("many",),
+}
+#: Constructs Python's ``re`` and Pydantic's Rust engine read differently, or only one reads.
+_NON_PORTABLE_REGEX: Final = re.compile(r"\(\?[=!<]|\(\?P=|\\[1-9]|\(\?[aiLmsux]")
+
+
+def _unknown_keys(where: str, spec: Mapping[str, Any], allowed: Sequence[str]) -> None:
+    if unknown := set(spec) - set(allowed):
+        message = f"{where}: unknown keys {sorted(unknown)}; allowed: {', '.join(allowed)}"
+        raise EntityRuleError(message)
+
+
+def _whole(where: str, key: str, value: object, low: int, high: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        message = f"{where}: {key} must be a whole number from {low} to {high}"
+        raise EntityRuleError(message)
+    return value
+
+
+def _coerce(where: str, key: str, kind: str, value: object) -> object:  # noqa: PLR0911, PLR0912
+    """Check that ``value`` is a value of the field type ``kind``; return it typed."""
+    wrong = f"{where}: {key} {value!r} is not a valid {kind} value"
+    if isinstance(value, bool) and kind != "bool":
+        raise EntityRuleError(wrong)
+    if kind in {"str", "text"}:
+        if not isinstance(value, str):
+            raise EntityRuleError(wrong)
+        return value
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise EntityRuleError(wrong)
+        return value
+    if kind == "int":
+        if not isinstance(value, int):
+            raise EntityRuleError(wrong)
+        return value
+    if kind == "float":
+        if not isinstance(value, int | float) or not math.isfinite(value):
+            raise EntityRuleError(wrong)
+        return float(value)
+    if kind == "decimal":
+        try:
+            number = Decimal(str(value)) if isinstance(value, int | float | str) else None
+        except InvalidOperation:
+            number = None
+        if number is None or not number.is_finite():
+            raise EntityRuleError(wrong)
+        exponent = number.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -DECIMAL_PLACES:
+            message = f"{where}: {key} {value!r} has more than {DECIMAL_PLACES} decimal places"
+            raise EntityRuleError(message)
+        return number
+    if kind == "date":
+        if isinstance(value, datetime.datetime) or not isinstance(value, datetime.date | str):
+            raise EntityRuleError(wrong)
+        try:
+            return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(value)
+        except ValueError:
+            raise EntityRuleError(wrong) from None
+    if kind == "datetime":
+        try:
+            moment = (
+                value
+                if isinstance(value, datetime.datetime)
+                else datetime.datetime.fromisoformat(str(value))
+            )
+        except ValueError:
+            raise EntityRuleError(wrong) from None
+        if moment.tzinfo is None:
+            message = f"{where}: {key} {value!r} needs a time zone (e.g. 2030-01-01T00:00:00Z)"
+            raise EntityRuleError(message)
+        return moment.astimezone(datetime.UTC)
+    if kind == "uuid":
+        try:
+            return str(uuid.UUID(str(value)))
+        except ValueError:
+            raise EntityRuleError(wrong) from None
+    raise EntityRuleError(wrong)
+
+
+def _parse_relation(where: str, name: str, spec: Mapping[str, Any]) -> FieldSpec:
+    _unknown_keys(where, spec, _KEYS["belongs_to"])
+    target = str(spec["belongs_to"])
+    optional = target.endswith("?")
+    target = target.removesuffix("?")
+    if not _PASCAL.fullmatch(target):
+        message = f"{where}: belongs_to {spec['belongs_to']!r} must name an entity (e.g. Project)"
+        raise EntityRuleError(message)
+    on_delete = spec.get("on_delete", "restrict")
+    if on_delete not in ON_DELETE:
+        message = f"{where}: on_delete {on_delete!r} is not one of {', '.join(ON_DELETE)}"
+        raise EntityRuleError(message)
+    if on_delete == "set_null" and not optional:
+        message = (
+            f"{where}: on_delete set_null needs an optional relation "
+            f"(belongs_to: '{target}?'); a required one cannot be null"
+        )
+        raise EntityRuleError(message)
+    column = f"{name}_id"
+    if len(column) > MAX_FIELD_NAME:
+        message = f"{where}: its column {column!r} must be at most {MAX_FIELD_NAME} characters"
+        raise EntityRuleError(message)
+    return FieldSpec(column, "uuid", optional, None, relation=Relation(name, target, on_delete))
+
+
+def _parse_enum(where: str, entity: str, name: str, spec: Mapping[str, Any]) -> FieldSpec:
+    _unknown_keys(where, spec, _KEYS["enum"])
+    kind = spec.get("type", "enum")
+    if kind not in {"enum", "enum?"}:
+        message = f"{where}: type must be 'enum' or 'enum?' when enum values are given"
+        raise EntityRuleError(message)
+    values = spec["enum"]
+    if (
+        not isinstance(values, list)
+        or not 2 <= len(values) <= MAX_ENUM_VALUES  # noqa: PLR2004 - one value is a constant
+        or len(set(map(str, values))) != len(values)
+    ):
+        message = f"{where}: enum must list 2 to {MAX_ENUM_VALUES} distinct values"
+        raise EntityRuleError(message)
+    for value in values:
+        if not isinstance(value, str) or not _SNAKE.fullmatch(value) or len(value) > MAX_STATE_NAME:
+            message = (
+                f"{where}: enum value {value!r} must be snake_case, "
+                f"at most {MAX_STATE_NAME} characters"
+            )
+            raise EntityRuleError(message)
+    field = FieldSpec(
+        name,
+        "enum",
+        kind == "enum?",
+        None,
+        unique=_flag(where, spec),
+        values=tuple(values),
+        enum_class=f"{entity}{naming.pascal_case(name)}",
+    )
+    if "default" in spec:
+        if spec["default"] not in values:
+            message = f"{where}: default {spec['default']!r} is not one of {values}"
+            raise EntityRuleError(message)
+        field = replace(field, default=spec["default"], has_default=True)
+    return field
+
+
+def _flag(where: str, spec: Mapping[str, Any]) -> bool:
+    value = spec.get("unique", False)
+    if not isinstance(value, bool):
+        message = f"{where}: unique must be true or false"
+        raise EntityRuleError(message)
+    return value
+
+
+def _parse_pattern(where: str, spec: Mapping[str, Any], field: FieldSpec) -> FieldSpec:
+    pattern = spec["pattern"]
+    if not isinstance(pattern, str) or not pattern:
+        message = f"{where}: pattern must be a non-empty regular expression"
+        raise EntityRuleError(message)
+    try:
+        compiled = re.compile(f"^(?:{pattern})$")
+    except re.error as error:
+        message = f"{where}: pattern {pattern!r} does not compile: {error}"
+        raise EntityRuleError(message) from None
+    if _NON_PORTABLE_REGEX.search(pattern):
+        message = (
+            f"{where}: pattern {pattern!r} uses look-around, back-references or inline "
+            "flags, which Pydantic's regular-expression engine does not read"
+        )
+        raise EntityRuleError(message)
+    examples = spec.get("examples")
+    if (
+        not isinstance(examples, list)
+        or len(examples) != 2  # noqa: PLR2004 - the tests need two distinct values
+        or not all(isinstance(example, str) for example in examples)
+        or examples[0] == examples[1]
+    ):
+        message = (
+            f"{where}: a pattern needs examples: two distinct values it matches "
+            "(the rendered tests use them)"
+        )
+        raise EntityRuleError(message)
+    field = replace(field, pattern=pattern, examples=tuple(examples))
+    for example in examples:
+        if compiled.search(example) is None or not _fits_lengths(field, example):
+            message = (
+                f"{where}: example {example!r} does not match the pattern "
+                "(anchored: it must match the whole value) and the lengths"
+            )
+            raise EntityRuleError(message)
+    return field
+
+
+def _fits_lengths(field: FieldSpec, value: str) -> bool:
+    low = field.min_length or 1
+    return low <= len(value) <= (field.max_length or len(value))
+
+
+def _lengths(where: str, spec: Mapping[str, Any], kind: str) -> tuple[int | None, int | None]:
+    """The checked ``(min_length, max_length)`` of a field."""
+    lengths = {"max_length": spec.get("max_length"), "min_length": spec.get("min_length")}
+    for key, value in lengths.items():
+        if value is None:
+            continue
+        allowed = {"str"} if key == "max_length" else {"str", "text"}
+        if kind not in allowed:
+            message = f"{where}: {key} applies to {' and '.join(sorted(allowed))} fields only"
+            raise EntityRuleError(message)
+        _whole(where, key, value, 1, MAX_LENGTH_LIMIT)
+    max_length = lengths["max_length"]
+    if kind == "str" and max_length is None:
+        max_length = DEFAULT_MAX_LENGTH
+    min_length = lengths["min_length"]
+    if min_length is not None and max_length is not None and min_length > max_length:
+        message = f"{where}: min_length {min_length} is greater than max_length {max_length}"
+        raise EntityRuleError(message)
+    return min_length, max_length
+
+
+def _parse_scalar(where: str, spec: Mapping[str, Any], kind: str, *, nullable: bool) -> FieldSpec:
+    _unknown_keys(where, spec, _SCALAR_KEYS)
+    if "examples" in spec and "pattern" not in spec:
+        message = f"{where}: examples go with a pattern"
+        raise EntityRuleError(message)
+    min_length, max_length = _lengths(where, spec, kind)
+    field = FieldSpec(
+        "", kind, nullable, max_length, min_length=min_length, unique=_flag(where, spec)
+    )
+    if "pattern" in spec:
+        if kind not in {"str", "text"}:
+            message = f"{where}: pattern applies to str and text fields only"
+            raise EntityRuleError(message)
+        field = _parse_pattern(where, spec, field)
+    bounds: dict[str, Any] = {}
+    for key in ("min", "max"):
+        if key in spec:
+            if kind not in {"int", "float", "decimal", "date", "datetime"}:
+                message = f"{where}: {key} applies to int, float, decimal, date and datetime fields"
+                raise EntityRuleError(message)
+            bounds[key] = _coerce(where, key, kind, spec[key])
+    if "min" in bounds and "max" in bounds and not bounds["min"] < bounds["max"]:
+        message = f"{where}: min {spec['min']!r} must be less than max {spec['max']!r}"
+        raise EntityRuleError(message)
+    field = replace(field, minimum=bounds.get("min"), maximum=bounds.get("max"))
+    if field.unique and kind not in UNIQUE_TYPES:
+        allowed = ", ".join(sorted(UNIQUE_TYPES))
+        message = f"{where}: unique applies to {allowed} fields (not {kind})"
+        raise EntityRuleError(message)
+    if "default" in spec:
+        field = replace(
+            field, default=_checked_default(where, field, spec["default"]), has_default=True
+        )
+    return field
+
+
+def _checked_default(where: str, field: FieldSpec, raw: object) -> object:
+    value = _coerce(where, "default", field.type, raw)
+    problem = ""
+    if isinstance(value, str) and field.type in {"str", "text"}:
+        if not _fits_lengths(field, value) or not value.strip():
+            problem = "breaks the length limits"
+        elif field.anchored_pattern and not re.search(field.anchored_pattern, value):
+            problem = "does not match the pattern"
+    if field.minimum is not None and value < field.minimum:  # type: ignore[operator]
+        problem = f"is below min {field.minimum}"
+    if field.maximum is not None and value > field.maximum:  # type: ignore[operator]
+        problem = f"is above max {field.maximum}"
+    if problem:
+        message = f"{where}: default {raw!r} {problem}"
+        raise EntityRuleError(message)
+    return value
+
+
+def _parse_field(entity: str, name: str, raw: str | Mapping[str, Any]) -> FieldSpec | Many:
     where = f"entity {entity!r}, field {name!r}"
     _check_field_name(where, name)
     spec = dict(raw) if isinstance(raw, Mapping) else {"type": raw}
-    unknown = set(spec) - {"type", "max_length"}
-    if unknown:
-        message = f"{where}: unknown keys {sorted(unknown)}; allowed: type, max_length"
+    kinds = [key for key in ("enum", "belongs_to", "many") if key in spec]
+    if len(kinds) > 1:
+        message = f"{where}: use one of enum, belongs_to and many, not {' and '.join(kinds)}"
         raise EntityRuleError(message)
+    if kinds == ["belongs_to"]:
+        return _parse_relation(where, name, spec)
+    if kinds == ["many"]:
+        _unknown_keys(where, spec, _KEYS["many"])
+        target = str(spec["many"])
+        if not _PASCAL.fullmatch(target):
+            message = f"{where}: many {spec['many']!r} must name an entity (e.g. Tag)"
+            raise EntityRuleError(message)
+        return Many(name, target, entity)
+    if kinds == ["enum"]:
+        return replace(_parse_enum(where, entity, name, spec), name=name)
     match = _TYPE.fullmatch(str(spec.get("type", "")))
-    if match is None or match["type"] not in FIELD_TYPES:
+    if match is None or match["type"] not in FIELD_TYPES or match["type"] == "enum":
         allowed = ", ".join(FIELD_TYPES)
         message = (
             f"{where}: type {spec.get('type')!r} is not one of {allowed} "
-            "(add '?' for a nullable field, e.g. 'date?')"
+            "(add '?' for a nullable field, e.g. 'date?'; enums list their values: "
+            "{enum: [low, high]}; relations: {belongs_to: Project} or {many: Tag})"
         )
         raise EntityRuleError(message)
-    max_length = spec.get("max_length")
-    if max_length is not None and match["type"] != "str":
-        message = f"{where}: max_length applies to str fields only"
-        raise EntityRuleError(message)
-    if max_length is not None and (
-        not isinstance(max_length, int)
-        or isinstance(max_length, bool)
-        or not 1 <= max_length <= MAX_LENGTH_LIMIT
-    ):
-        message = f"{where}: max_length must be a whole number from 1 to {MAX_LENGTH_LIMIT}"
-        raise EntityRuleError(message)
-    if match["type"] == "str" and max_length is None:
-        max_length = DEFAULT_MAX_LENGTH
-    return FieldSpec(name, match["type"], bool(match["nullable"]), max_length)
+    field = _parse_scalar(where, spec, match["type"], nullable=bool(match["nullable"]))
+    return replace(field, name=name)
 
 
 def _check_reachable(where: str, workflow: Workflow) -> None:
@@ -489,7 +1157,10 @@ def _parse_entity(index: int, raw: object) -> EntitySpec:
     if name in RESERVED_ENTITY_NAMES:
         message = f"entity {name!r}: the name is used by the rendered code itself"
         raise EntityRuleError(message)
-    fields = tuple(_parse_field(name, key, value) for key, value in answer.fields.items())
+    parsed = [_parse_field(name, key, value) for key, value in answer.fields.items()]
+    fields = tuple(item for item in parsed if isinstance(item, FieldSpec))
+    many = tuple(item for item in parsed if isinstance(item, Many))
+    _check_columns(name, fields, many)
     workflow = (
         _parse_workflow(name, answer.workflow, [field.name for field in fields])
         if answer.workflow is not None
@@ -503,7 +1174,28 @@ def _parse_entity(index: int, raw: object) -> EntitySpec:
     if len(set(answer.ownership)) != len(answer.ownership):
         message = f"entity {name!r}: ownership lists a field twice"
         raise EntityRuleError(message)
-    return EntitySpec(name, fields, workflow, tuple(answer.ownership))
+    return EntitySpec(name, fields, workflow, tuple(answer.ownership), many)
+
+
+def _check_columns(entity: str, fields: Sequence[FieldSpec], many: Sequence[Many]) -> None:
+    """Refuse a relation whose column, or whose association table's column, clashes."""
+    seen: set[str] = set()
+    for field in fields:
+        if field.name in seen:
+            relation = field.relation.name if field.relation else field.name
+            message = (
+                f"entity {entity!r}, field {relation!r}: its column {field.name!r} "
+                "clashes with another field"
+            )
+            raise EntityRuleError(message)
+        seen.add(field.name)
+    for item in many:
+        if item.target_column == item.owner_column:
+            message = (
+                f"entity {entity!r}, field {item.name!r}: the association table would hold "
+                f"{item.owner_column!r} twice; name the relation otherwise"
+            )
+            raise EntityRuleError(message)
 
 
 def parse_entities(raw: object) -> list[EntitySpec]:
@@ -537,7 +1229,117 @@ def parse_entities(raw: object) -> list[EntitySpec]:
                 raise EntityRuleError(message)
         seen.setdefault(spec.module, spec.name)
         seen.setdefault(spec.plural, spec.name)
-    return specs
+    _check_relations(specs)
+    dependants: dict[str, list[Dependant]] = {spec.name: [] for spec in specs}
+    for spec in specs:
+        for field in spec.relations:
+            assert field.relation is not None  # noqa: S101 - relations() selects them
+            dependants[field.relation.target].append(
+                Dependant(spec.name, field.name, field.relation.on_delete, field.nullable)
+            )
+    keyed: set[str] = set()
+    result = []
+    for spec in specs:
+        targets = [f.relation.target for f in spec.relations if f.relation]
+        new_keys = [t for t in dict.fromkeys(targets) if t not in keyed]
+        keyed.update(new_keys)
+        tables = tuple(naming.plural(naming.snake_case(target)) for target in new_keys)
+        result.append(replace(spec, dependants=tuple(dependants[spec.name]), creates_keys=tables))
+    return result
+
+
+def _check_relations(specs: Sequence[EntitySpec]) -> None:
+    """Refuse unknown targets, clashing association tables and required cycles."""
+    names = [spec.name for spec in specs]
+    tables = {spec.table: f"the table of entity {spec.name!r}" for spec in specs}
+    required: dict[str, list[str]] = {name: [] for name in names}
+    for spec in specs:
+        targets = [(f.relation.name, f.relation.target) for f in spec.fields if f.relation]
+        targets += [(item.name, item.target) for item in spec.many]
+        for relation, target in targets:
+            if target not in names:
+                message = (
+                    f"entity {spec.name!r}, field {relation!r}: {target!r} is not an entity "
+                    f"(entities: {', '.join(names)})"
+                )
+                raise EntityRuleError(message)
+        for item in spec.many:
+            if item.table in tables:
+                message = (
+                    f"entity {spec.name!r}, field {item.name!r}: its association table "
+                    f"{item.table!r} clashes with {tables[item.table]}"
+                )
+                raise EntityRuleError(message)
+            tables[item.table] = f"the association table of {spec.name}.{item.name}"
+        for field in spec.required_relations:
+            assert field.relation is not None  # noqa: S101 - relations() selects them
+            if field.relation.target == spec.name:
+                message = (
+                    f"entity {spec.name!r}, field {field.relation.name!r}: a required "
+                    f"self-reference means no first row could ever be created; "
+                    f"make it optional (belongs_to: '{spec.name}?')"
+                )
+                raise EntityRuleError(message)
+            required[spec.name].append(field.relation.target)
+    if cycle := _cycle(required):
+        message = (
+            f"entity {cycle[0]!r}: the required relations {' -> '.join(cycle)} form a cycle, "
+            "so none of these rows could ever be created; make one of them optional"
+        )
+        raise EntityRuleError(message)
+    _check_order_and_support(specs)
+
+
+def _check_order_and_support(specs: Sequence[EntitySpec]) -> None:
+    """Refuse targets declared too late, then what the template does not render yet."""
+    names = [spec.name for spec in specs]
+    for index, spec in enumerate(specs):
+        for field in spec.relations:
+            assert field.relation is not None  # noqa: S101 - relations() selects them
+            if field.relation.target not in names[: index + 1]:
+                message = (
+                    f"entity {spec.name!r}, field {field.relation.name!r}: "
+                    f"{field.relation.target!r} must be declared before {spec.name!r} "
+                    "(migrations create the tables in declaration order)"
+                )
+                raise EntityRuleError(message)
+        if spec.unique_fields:
+            message = (
+                f"entity {spec.name!r}, field {spec.unique_fields[0].name!r}: unique is valid "
+                "here, but unique-per-tenant constraints are not rendered yet (see README, "
+                "'Entities')"
+            )
+            raise EntityRuleError(message)
+        relations = [f.relation.name for f in spec.relations if f.relation]
+        relations += [item.name for item in spec.many]
+        if relations:
+            message = (
+                f"entity {spec.name!r}, field {relations[0]!r}: the relation is valid, but "
+                "relations are not rendered yet (see README, 'Entities'); "
+                "hold the other row's id in a uuid field for now"
+            )
+            raise EntityRuleError(message)
+
+
+def _cycle(graph: Mapping[str, Sequence[str]]) -> list[str]:
+    """A cycle in ``graph`` as [a, b, ..., a] (the first found, in declaration order), or []."""
+    done: set[str] = set()
+
+    def visit(node: str, path: list[str]) -> list[str]:
+        if node in path:
+            return [*path[path.index(node) :], node]
+        if node in done:
+            return []
+        for target in graph[node]:
+            if found := visit(target, [*path, node]):
+                return found
+        done.add(node)
+        return []
+
+    for start in graph:
+        if found := visit(start, []):
+            return found
+    return []
 
 
 def workflow_path(workflow: WorkflowSpec, state: str) -> list[str]:
@@ -562,11 +1364,23 @@ def entities_error(value: object) -> str:
     return ""
 
 
-def entity_spec(raw: object) -> EntitySpec:
-    """The ``entity_spec`` filter: one entity's spec, for files rendered per entity."""
-    return _parse_entity(0, raw)
+def entity_spec(raw: object, entities: object = None) -> EntitySpec:
+    """The ``entity_spec`` filter: one entity's spec, for files rendered per entity.
+
+    With ``entities`` (the whole answer) it also knows the relations that point at it.
+    """
+    if entities is None:
+        return _parse_entity(0, raw)
+    name = _parse_entity(0, raw).name
+    return next(spec for spec in entity_specs(entities) if spec.name == name)
 
 
 def entity_specs(raw: object) -> list[EntitySpec]:
-    """The ``entity_specs`` filter: every entity's spec."""
-    return parse_entities(cast("list[object]", raw))
+    """The ``entity_specs`` filter: every entity's spec (parsed once per distinct answer)."""
+    key = json.dumps(raw, default=str)
+    return list(_parsed(key))
+
+
+@cache
+def _parsed(key: str) -> tuple[EntitySpec, ...]:
+    return tuple(parse_entities(json.loads(key)))

@@ -31,13 +31,20 @@ def _content(entity: EntitySpec, database: str, down_revision: str | None) -> by
     workflow = None
     if entity.workflow is not None:
         workflow = [entity.workflow.field, max(map(len, entity.workflow.states))]
-    content = {
+    content: dict[str, object] = {
         "table": entity.table,
         "fields": fields,
         "workflow": workflow,
         "database": database,
         "down_revision": down_revision,
     }
+    # Present only when declared, so that entities without them keep their revision ids.
+    constraints = {
+        "checks": entity.checks,
+        "columns": [field.column_type for field in entity.fields if field.type == "enum"],
+    }
+    if any(constraints.values()):
+        content["constraints"] = constraints
     return json.dumps(content, sort_keys=True).encode()
 
 

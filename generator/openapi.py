@@ -7,8 +7,10 @@ what the template's routes and Pydantic models make FastAPI emit. The rendered t
 the proof: any drift between this module and the template fails it.
 """
 
+import datetime
 import json
-from typing import Any, Final
+from decimal import Decimal
+from typing import Any, Final, cast
 
 from generator.entities import EntitySpec, FieldSpec, parse_entities
 
@@ -128,14 +130,48 @@ def _title(name: str) -> str:
     return name.title().replace("_", " ")
 
 
-def _base(field: FieldSpec, *, request: bool) -> list[Json]:
+def _bounds(field: FieldSpec) -> Json:
+    """Pydantic writes numeric bounds as JSON numbers with a fraction, for every number type."""
+    bounds: Json = {}
+    if field.maximum is not None:
+        bounds["maximum"] = float(cast("float", field.maximum))
+    if field.minimum is not None:
+        bounds["minimum"] = float(cast("float", field.minimum))
+    return bounds
+
+
+def _json_value(value: object) -> object:
+    """A bound or default as Pydantic writes it into the JSON schema."""
+    if isinstance(value, Decimal):
+        return f"{value:.4f}"
+    if isinstance(value, datetime.datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+def _base(field: FieldSpec, *, request: bool) -> list[Json]:  # noqa: PLR0911 - one per type
     """The JSON schema alternatives of a field's type (before null)."""
-    if field.type == "str":
-        return [{"type": "string", "maxLength": field.max_length, "minLength": 1}]
-    if field.type == "text":
-        return [{"type": "string", "minLength": 1}] if request else [{"type": "string"}]
+    if field.type == "enum":
+        return [_ref(field.enum_class or "")]
+    if field.type in {"str", "text"} and request:
+        schema: Json = {"type": "string"}
+        if field.max_length is not None and field.type == "str":
+            schema["maxLength"] = field.max_length
+        schema["minLength"] = field.min_length or 1
+        if field.anchored_pattern is not None:
+            schema["pattern"] = field.anchored_pattern
+        return [schema]
+    if field.type in {"str", "text"}:
+        return [{"type": "string"}]
     if field.type == "decimal":
-        return [{"type": "number"}, {"type": "string"}] if request else [{"type": "string"}]
+        if not request:
+            return [{"type": "string"}]
+        return [{"type": "number", **_bounds(field)}, {"type": "string"}]
+    if request and field.type in {"int", "float"}:
+        simple_type = "integer" if field.type == "int" else "number"
+        return [{"type": simple_type, **_bounds(field)}]
     simple = {
         "int": {"type": "integer"},
         "float": {"type": "number"},
@@ -148,26 +184,32 @@ def _base(field: FieldSpec, *, request: bool) -> list[Json]:
 
 
 def _property(alternatives: list[Json], name: str, *, nullable: bool) -> Json:
+    if nullable and "$ref" in alternatives[0]:
+        return {"anyOf": [*alternatives, _NULL]}
     if nullable:
         return {"anyOf": [*alternatives, _NULL], "title": _title(name)}
+    if len(alternatives) == 1 and "$ref" in alternatives[0]:
+        return dict(alternatives[0])
     if len(alternatives) == 1:
         return {**alternatives[0], "title": _title(name)}
     return {"anyOf": alternatives, "title": _title(name)}
 
 
+def _create_property(field: FieldSpec) -> Json:
+    schema = _property(_base(field, request=True), field.name, nullable=field.nullable)
+    if field.has_default:
+        schema["default"] = _json_value(field.default)
+    return schema
+
+
 def _read_property(field: FieldSpec) -> Json:
-    alternatives = _base(field, request=False)
-    if field.type == "str":
-        alternatives = [{"type": "string"}]
-    return _property(alternatives, field.name, nullable=field.nullable)
+    return _property(_base(field, request=False), field.name, nullable=field.nullable)
 
 
 def _schemas(e: EntitySpec) -> Json:
     label, name = e.label, e.name
     wf = e.workflow
-    create = {
-        f.name: _property(_base(f, request=True), f.name, nullable=f.nullable) for f in e.fields
-    }
+    create = {f.name: _create_property(f) for f in e.fields}
     update = {f.name: _property(_base(f, request=True), f.name, nullable=True) for f in e.fields}
     read: Json = {
         "id": {"type": "string", "format": "uuid", "title": "Id"},
@@ -178,7 +220,7 @@ def _schemas(e: EntitySpec) -> Json:
     }
     if wf:
         read[wf.field] = _ref(e.status_enum)
-    required = [f.name for f in e.fields if not f.nullable]
+    required = [f.name for f in e.fields if not f.nullable and not f.has_default]
     schemas: Json = {
         f"{name}Create": {
             "properties": create,
@@ -215,6 +257,13 @@ def _schemas(e: EntitySpec) -> Json:
             "description": f"One page of {label} rows.",
         },
     }
+    for f in e.enums:
+        schemas[f.enum_class or ""] = {
+            "type": "string",
+            "enum": list(f.values),
+            "title": f.enum_class,
+            "description": f"The values of ``{f.name}``.",
+        }
     if wf:
         schemas[e.status_enum] = {
             "type": "string",

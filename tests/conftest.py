@@ -133,6 +133,33 @@ def extreme_project(copie_session: Copie, template_dir: Path) -> Path:
     return render_with(copie_session, template_dir, EXTREME_ANSWERS)
 
 
+#: Every constraint, enums (one nullable), and defaults: the entities issue's second part.
+CONSTRAINED_ENTITIES: list[dict[str, Any]] = yaml.safe_load(
+    """
+- name: Project
+  fields:
+    code: {type: str, max_length: 12, pattern: "[A-Z]+-[0-9]+", examples: [ACME-1, ACME-2]}
+    name: {type: str, min_length: 3, max_length: 80}
+    budget: {type: "decimal?", min: 0, max: 1000000}
+    active: {type: bool, default: true}
+    starts_on: {type: "date?", min: 2020-01-01}
+- name: Task
+  fields:
+    title: {type: str, min_length: 3, max_length: 200}
+    priority: {enum: [low, medium, high], default: medium}
+    kind: {enum: [bug, feature], type: "enum?"}
+    estimate: {type: "int?", min: 1, max: 100}
+    ratio: {type: "float?", min: 0, max: 1}
+    due_at: {type: "datetime?", max: "2100-01-01T00:00:00Z"}
+    ticket: {type: "int?", min: -5}
+    notes: {type: "text?", min_length: 2}
+  workflow:
+    initial: todo
+    transitions: {todo: [done, cancelled], done: [], cancelled: []}
+"""
+)
+
+
 @pytest.fixture(scope="session")
 def three_entities_project(copie_session: Copie, template_dir: Path) -> Path:
     """Three entities at once, rendered once per session (per xdist group)."""

@@ -1,5 +1,6 @@
 """What a render writes: complete, fully rendered, answer-driven and byte-identical."""
 
+import hashlib
 import itertools
 import re
 import time
@@ -263,3 +264,23 @@ def test_the_same_answers_give_the_same_bytes_however_they_were_given(
     )
 
     assert _files(explicit) == _files(default_project)
+
+
+def test_entities_without_the_new_keys_render_exactly_as_before(
+    three_entities_project: Path,
+) -> None:
+    """Hashes of every file of the three-entity render, taken before constraints existed."""
+    golden = Path(__file__).parent / "golden" / "three_entities.sha256"
+    expected: dict[str, str] = {}
+    for line in golden.read_text(encoding="utf-8").splitlines():
+        digest, path = line.split(maxsplit=1)
+        expected[path] = digest
+    actual = {
+        f"./{path.relative_to(three_entities_project).as_posix()}": hashlib.sha256(
+            path.read_bytes()
+        ).hexdigest()
+        for path in three_entities_project.rglob("*")
+        if path.is_file() and path.name != ".copier-answers.yml" and ".git" not in path.parts
+    }
+
+    assert actual == expected

@@ -11,6 +11,7 @@ from pytest_copie.plugin import Copie
 
 from generator.validate import STEPS, Report, validate_project
 from tests.conftest import (
+    CONSTRAINED_ENTITIES,
     DELIVERY_VARIANT,
     EXTREME_ANSWERS,
     POSTGRES_REDIS,
@@ -159,3 +160,26 @@ def test_every_backend_cell_passes_all_its_own_checks_on_real_servers(
     assert "Required test coverage of 90.0% reached" in output
     rls_test = project / "tests" / "infrastructure" / "test_row_level_security.py"
     assert rls_test.is_file() == (database == "postgresql")
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_constrained_entities_pass_all_their_own_checks(
+    copie: Copie, template_dir: Path, tmp_path: Path, database: str
+) -> None:
+    """Every constraint, enums and defaults: 422s, CHECK refusals and the OpenAPI mirror."""
+    if database == "postgresql":
+        require_server("PostgreSQL", POSTGRES_URL, 5432)
+    entities = yaml.safe_dump(CONSTRAINED_ENTITIES, sort_keys=False)
+    project = tmp_path / "cell"
+    answers = {"database": database, "entities": entities}
+    shutil.copytree(render_with(copie, template_dir, answers), project)
+    report = validate_project(project, env=cell_environment(f"bp_constrained_{database}"))
+
+    assert report.passed, _failures(report)
+    output = report.results[-1].output
+    assert not re.search(r"\b\d+ (failed|skipped|errors?)\b", output)
+    api_tests = (project / "tests" / "api" / "test_task.py").read_text(encoding="utf-8")
+    repository_tests = project / "tests" / "infrastructure" / "test_task_repository.py"
+    assert "def test_each_declared_constraint_is_422_naming_the_field" in api_tests
+    assert "def test_fields_left_out_take_their_declared_defaults" in api_tests
+    assert "check_constraints_forbid" in repository_tests.read_text(encoding="utf-8")
