@@ -49,7 +49,6 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
-from functools import cache
 from typing import Any, Final, Literal, TypeAlias, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -404,10 +403,12 @@ def _literal(value: object) -> str:
     if isinstance(value, Decimal):
         return f'Decimal("{value:.{DECIMAL_PLACES}f}")'
     if isinstance(value, datetime.datetime):
-        return (
-            f"datetime.datetime({value.year}, {value.month}, {value.day}, {value.hour}, "
-            f"{value.minute}, tzinfo=datetime.UTC)"
-        )
+        parts = [value.year, value.month, value.day, value.hour, value.minute]
+        if value.second or value.microsecond:
+            parts.append(value.second)
+        if value.microsecond:
+            parts.append(value.microsecond)
+        return f"datetime.datetime({', '.join(map(str, parts))}, tzinfo=datetime.UTC)"
     if isinstance(value, datetime.date):
         return f"datetime.date({value.year}, {value.month}, {value.day})"
     if isinstance(value, str):
@@ -415,17 +416,20 @@ def _literal(value: object) -> str:
     return repr(value)
 
 
+def json_value(value: object) -> object:
+    """A declared value (bound, default, sample) as the API and its schema write it in JSON."""
+    if isinstance(value, Decimal):
+        return f"{value:.{DECIMAL_PLACES}f}"
+    if isinstance(value, datetime.datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
 def _json_literal(value: object) -> str:
     """``value`` as the API writes it in JSON, as a Python expression."""
-    if isinstance(value, Decimal):
-        return json.dumps(f"{value:.{DECIMAL_PLACES}f}")
-    if isinstance(value, datetime.datetime):
-        return json.dumps(value.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    if isinstance(value, datetime.date):
-        return json.dumps(value.isoformat())
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    return repr(value)
+    return _literal(json_value(value))
 
 
 def _step(value: Bound, direction: int) -> Bound:
@@ -444,10 +448,11 @@ def _fit(field: FieldSpec, text: str, length: int | None = None) -> str:
 
 
 def _not_a_value(values: Sequence[str]) -> str:
-    candidate = "none_of_these"
-    while candidate in values:
-        candidate += "_x"
-    return candidate
+    """A text no longer than the values that is not one: only the CHECK may refuse it.
+
+    Values are snake_case, so they never start with ``_``.
+    """
+    return "_" + values[0][1:]
 
 
 def _mismatch(field: FieldSpec) -> str | None:
@@ -586,10 +591,6 @@ class EntitySpec:
     workflow: WorkflowSpec | None
     ownership: tuple[str, ...]
     many: tuple[Many, ...] = ()
-    #: The many-to-one relations of other entities (or its own) that point at it.
-    dependants: tuple["Dependant", ...] = ()
-    #: Tables whose ``(tenant_id, id)`` key its revision creates: it is the first to refer to them.
-    creates_keys: tuple[str, ...] = ()
 
     @property
     def module(self) -> str:
@@ -699,65 +700,32 @@ class EntitySpec:
         ]
 
     @property
-    def filters(self) -> list[FieldSpec]:
-        """Fields its list endpoint filters on: enums, booleans and relations."""
-        return [f for f in self.fields if f.type in {"enum", "bool"} or f.relation is not None]
+    def invariant_fields(self) -> list[FieldSpec]:
+        """Fields its domain checks: every text field (never blank) and every constrained one."""
+        return [f for f in self.fields if f.type in {"str", "text"} or f.constrained]
 
     @property
-    def sort_keys(self) -> list[str]:
-        """Fields its list endpoint sorts by: the timestamps and every orderable scalar."""
-        own = [f.name for f in self.fields if f.type not in {"text", "bool", "uuid"}]
-        return ["created_at", "updated_at", *own]
+    def violations(self) -> list[tuple[str, str, str]]:
+        """(field, rule, JSON value) for each declared constraint, for the rendered tests."""
+        return [
+            (field.name, rule, value)
+            for field in self.fields
+            for rule, value in field.violations
+            if rule != "type"
+        ]
 
     @property
     def rich(self) -> bool:
-        """Whether it uses anything beyond the entities issue's flat fields.
+        """Whether it uses constraints, defaults or enums (beyond the entities issue's fields).
 
-        Files of an entity that is not rich render exactly as before relations existed.
+        Files of an entity that is not rich render exactly as before these keys existed.
         """
-        return bool(
-            self.many
-            or self.dependants
-            or any(
-                f.relation or f.unique or f.constrained or f.has_default or f.type == "enum"
-                for f in self.fields
-            )
-        )
-
-    @property
-    def is_target(self) -> bool:
-        """Whether a relation points at it (its ``(tenant_id, id)`` key is then referenced)."""
-        return bool(self.dependants) or self.name in {m.target for m in self.many}
+        return any(f.constrained or f.has_default or f.type == "enum" for f in self.fields)
 
     @property
     def required_relations(self) -> list[FieldSpec]:
         """Its relations a row cannot be created without."""
         return [field for field in self.relations if not field.nullable]
-
-
-@dataclass(frozen=True, slots=True)
-class Dependant:
-    """A many-to-one relation of ``entity`` pointing at another entity."""
-
-    entity: str
-    field: str
-    on_delete: str
-    nullable: bool
-
-    @property
-    def module(self) -> str:
-        """The dependant's module: ``task``."""
-        return naming.snake_case(self.entity)
-
-    @property
-    def plural(self) -> str:
-        """The dependant's repository attribute and table: ``tasks``."""
-        return naming.plural(self.module)
-
-    @property
-    def path(self) -> str:
-        """The dependant's URL segment: ``tasks``."""
-        return naming.kebab_case(self.plural)
 
 
 def _check_field_name(where: str, name: str) -> None:
@@ -1230,22 +1198,7 @@ def parse_entities(raw: object) -> list[EntitySpec]:
         seen.setdefault(spec.module, spec.name)
         seen.setdefault(spec.plural, spec.name)
     _check_relations(specs)
-    dependants: dict[str, list[Dependant]] = {spec.name: [] for spec in specs}
-    for spec in specs:
-        for field in spec.relations:
-            assert field.relation is not None  # noqa: S101 - relations() selects them
-            dependants[field.relation.target].append(
-                Dependant(spec.name, field.name, field.relation.on_delete, field.nullable)
-            )
-    keyed: set[str] = set()
-    result = []
-    for spec in specs:
-        targets = [f.relation.target for f in spec.relations if f.relation]
-        new_keys = [t for t in dict.fromkeys(targets) if t not in keyed]
-        keyed.update(new_keys)
-        tables = tuple(naming.plural(naming.snake_case(target)) for target in new_keys)
-        result.append(replace(spec, dependants=tuple(dependants[spec.name]), creates_keys=tables))
-    return result
+    return specs
 
 
 def _check_relations(specs: Sequence[EntitySpec]) -> None:
@@ -1364,23 +1317,11 @@ def entities_error(value: object) -> str:
     return ""
 
 
-def entity_spec(raw: object, entities: object = None) -> EntitySpec:
-    """The ``entity_spec`` filter: one entity's spec, for files rendered per entity.
-
-    With ``entities`` (the whole answer) it also knows the relations that point at it.
-    """
-    if entities is None:
-        return _parse_entity(0, raw)
-    name = _parse_entity(0, raw).name
-    return next(spec for spec in entity_specs(entities) if spec.name == name)
+def entity_spec(raw: object) -> EntitySpec:
+    """The ``entity_spec`` filter: one entity's spec, for files rendered per entity."""
+    return _parse_entity(0, raw)
 
 
 def entity_specs(raw: object) -> list[EntitySpec]:
-    """The ``entity_specs`` filter: every entity's spec (parsed once per distinct answer)."""
-    key = json.dumps(raw, default=str)
-    return list(_parsed(key))
-
-
-@cache
-def _parsed(key: str) -> tuple[EntitySpec, ...]:
-    return tuple(parse_entities(json.loads(key)))
+    """The ``entity_specs`` filter: every entity's spec."""
+    return parse_entities(cast("list[object]", raw))

@@ -15,7 +15,7 @@ from jinja2.ext import Extension
 
 from generator import naming, versions
 from generator.answers import QUESTIONS, answer_error
-from generator.entities import entity_spec, entity_specs, workflow_path
+from generator.entities import LINE_LENGTH, entity_spec, entity_specs, workflow_path
 from generator.migrations import migration
 from generator.openapi import openapi_json
 
@@ -78,7 +78,7 @@ def _member_key(name: str) -> tuple[int, str]:
     return (1, name) if name[:1].isupper() else (2, name)
 
 
-def from_import(module: str, names: str | list[str], line_length: int = 100) -> str:
+def from_import(module: str, names: str | list[str], line_length: int = LINE_LENGTH) -> str:
     """Write ``from module import names`` exactly as ruff's isort would.
 
     Members are ordered constants, classes, then the rest; a line longer than

@@ -38,13 +38,9 @@ def _content(entity: EntitySpec, database: str, down_revision: str | None) -> by
         "database": database,
         "down_revision": down_revision,
     }
-    # Present only when declared, so that entities without them keep their revision ids.
-    constraints = {
-        "checks": entity.checks,
-        "columns": [field.column_type for field in entity.fields if field.type == "enum"],
-    }
-    if any(constraints.values()):
-        content["constraints"] = constraints
+    # Present only when declared, so that entities without CHECK constraints keep their ids.
+    if entity.checks:
+        content["checks"] = entity.checks
     return json.dumps(content, sort_keys=True).encode()
 
 

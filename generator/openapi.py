@@ -7,12 +7,10 @@ what the template's routes and Pydantic models make FastAPI emit. The rendered t
 the proof: any drift between this module and the template fails it.
 """
 
-import datetime
 import json
-from decimal import Decimal
 from typing import Any, Final, cast
 
-from generator.entities import EntitySpec, FieldSpec, parse_entities
+from generator.entities import EntitySpec, FieldSpec, json_value, parse_entities
 
 Json = dict[str, Any]
 
@@ -140,17 +138,6 @@ def _bounds(field: FieldSpec) -> Json:
     return bounds
 
 
-def _json_value(value: object) -> object:
-    """A bound or default as Pydantic writes it into the JSON schema."""
-    if isinstance(value, Decimal):
-        return f"{value:.4f}"
-    if isinstance(value, datetime.datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    return value
-
-
 def _base(field: FieldSpec, *, request: bool) -> list[Json]:  # noqa: PLR0911 - one per type
     """The JSON schema alternatives of a field's type (before null)."""
     if field.type == "enum":
@@ -198,7 +185,7 @@ def _property(alternatives: list[Json], name: str, *, nullable: bool) -> Json:
 def _create_property(field: FieldSpec) -> Json:
     schema = _property(_base(field, request=True), field.name, nullable=field.nullable)
     if field.has_default:
-        schema["default"] = _json_value(field.default)
+        schema["default"] = json_value(field.default)
     return schema
 
 

@@ -36,6 +36,15 @@ CELL_EXTRAS: dict[tuple[str, str, str], Mapping[str, object]] = {
 pytestmark = pytest.mark.slow
 
 
+def _assert_green(report: Report) -> None:
+    """Every step passed, and the project's own pytest ran with no failure, skip or error."""
+    assert report.passed, _failures(report)
+    output = report.results[-1].output
+    assert re.search(r"\b\d+ passed\b", output)
+    assert not re.search(r"\b\d+ (failed|skipped|errors?)\b", output)
+    assert "Required test coverage of 90.0% reached" in output
+
+
 def _failures(report: Report) -> str:
     return "\n\n".join(
         f"== {result.step.name}\n{result.output[-3000:]}"
@@ -50,12 +59,8 @@ def test_the_default_render_passes_all_its_own_checks(
 ) -> None:
     report = validated_copy(default_project)
 
-    assert report.passed, _failures(report)
+    _assert_green(report)
     assert [result.step.name for result in report.results] == [step.name for step in STEPS]
-    pytest_output = report.results[-1].output
-    assert "Required test coverage of 90.0% reached" in pytest_output
-    assert re.search(r"\b\d+ passed\b", pytest_output)
-    assert not re.search(r"\b\d+ (failed|skipped|errors?)\b", pytest_output)
 
 
 @pytest.mark.xdist_group("extreme")
@@ -153,11 +158,7 @@ def test_every_backend_cell_passes_all_its_own_checks_on_real_servers(
     shutil.copytree(render_with(copie, template_dir, answers), project)
     report = validate_project(project, env=cell_environment(f"bp_{database}_{cache}_{entity_set}"))
 
-    assert report.passed, _failures(report)
-    output = report.results[-1].output
-    assert re.search(r"\b\d+ passed\b", output)
-    assert not re.search(r"\b\d+ (failed|skipped|errors?)\b", output)
-    assert "Required test coverage of 90.0% reached" in output
+    _assert_green(report)
     rls_test = project / "tests" / "infrastructure" / "test_row_level_security.py"
     assert rls_test.is_file() == (database == "postgresql")
 
@@ -175,9 +176,7 @@ def test_constrained_entities_pass_all_their_own_checks(
     shutil.copytree(render_with(copie, template_dir, answers), project)
     report = validate_project(project, env=cell_environment(f"bp_constrained_{database}"))
 
-    assert report.passed, _failures(report)
-    output = report.results[-1].output
-    assert not re.search(r"\b\d+ (failed|skipped|errors?)\b", output)
+    _assert_green(report)
     api_tests = (project / "tests" / "api" / "test_task.py").read_text(encoding="utf-8")
     repository_tests = project / "tests" / "infrastructure" / "test_task_repository.py"
     assert "def test_each_declared_constraint_is_422_naming_the_field" in api_tests
