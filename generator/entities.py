@@ -128,6 +128,9 @@ class EntityAnswer(BaseModel):
 ON_DELETE: Final[tuple[str, ...]] = ("restrict", "cascade", "set_null")
 #: Field types a ``unique`` constraint applies to (exact values with a bounded index).
 UNIQUE_TYPES: Final = frozenset({"str", "int", "decimal", "date", "datetime", "uuid", "enum"})
+#: Distinct valid values a unique field must admit: the rendered tests create up to this
+#: many rows of one entity in one tenant, each with its own value.
+UNIQUE_ROWS: Final = 8
 MAX_ENUM_VALUES: Final = 50
 #: Decimal columns hold 18 digits, 4 of them after the point.
 DECIMAL_PLACES: Final = 4
@@ -359,6 +362,16 @@ class FieldSpec:
         return self._samples[4]
 
     @property
+    def unique_samples(self) -> list[str]:
+        """:data:`UNIQUE_ROWS` distinct valid values, as Python expressions."""
+        return [self.literal(value) for value in distinct_values(self, UNIQUE_ROWS)]
+
+    @property
+    def unique_samples_json(self) -> list[str]:
+        """:attr:`unique_samples` as JSON values, as Python expressions."""
+        return [_json_literal(value) for value in distinct_values(self, UNIQUE_ROWS)]
+
+    @property
     def invalid_json(self) -> str:
         """A JSON value the API must refuse with 422, as a Python expression."""
         return self._samples[3]
@@ -413,6 +426,8 @@ def _literal(value: object) -> str:
         return f"datetime.date({value.year}, {value.month}, {value.day})"
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, uuid.UUID):
+        return f'uuid.UUID("{value}")'
     return repr(value)
 
 
@@ -424,6 +439,8 @@ def json_value(value: object) -> object:
         return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, datetime.date):
         return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
     return value
 
 
@@ -466,6 +483,94 @@ def _mismatch(field: FieldSpec) -> str | None:
     return None
 
 
+def _accepts(field: FieldSpec, value: object) -> bool:
+    """Whether ``value`` (of the field's type) meets every constraint of ``field``."""
+    if isinstance(value, str) and field.type != "enum":
+        if not _fits_lengths(field, value):
+            return False
+        return field.anchored_pattern is None or bool(re.search(field.anchored_pattern, value))
+    bounded = cast("Any", value)
+    return (field.minimum is None or bounded >= field.minimum) and (
+        field.maximum is None or bounded <= field.maximum
+    )
+
+
+def _variants(text: str) -> list[str]:
+    """Texts one edit away from ``text``: a character replaced by a sibling, or repeated."""
+    siblings = ("0123456789", "abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    found: list[str] = []
+    for index in reversed(range(len(text))):
+        for alphabet in siblings:
+            if text[index] in alphabet:
+                found += [text[:index] + other + text[index + 1 :] for other in alphabet]
+        found.append(text[:index] + text[index] + text[index:])
+    return found
+
+
+def _text_candidates(texts: Sequence[str], count: int) -> list[object]:
+    """The texts, then those one edit away, then (a bounded number) two edits away."""
+    first: list[str] = [*texts]
+    for text in texts:
+        first += _variants(text)
+    candidates: list[object] = list(first)
+    for text in first:
+        if len(candidates) > count * 50:
+            break
+        candidates += _variants(text)
+    return candidates
+
+
+def _bound_candidates(field: FieldSpec, found: Sequence[object], count: int) -> list[object]:
+    """Up from the samples, then down (where a bound stops that), then even fractions."""
+    candidates: list[object] = []
+    up: Any = found[-1]
+    down: Any = found[0]
+    for _ in range(count * 2):
+        up = _step(up, 1)
+        candidates.append(up)
+    for _ in range(count * 2):
+        down = _step(down, -1)
+        candidates.append(down)
+    low, high = cast("Any", field.minimum), cast("Any", field.maximum)
+    if field.type in {"float", "decimal"} and low is not None and high is not None:
+        quantum = Decimal(1).scaleb(-DECIMAL_PLACES)
+        for step in range(1, count * 2):
+            fraction = low + (high - low) * step / (count * 2)
+            candidates.append(
+                fraction.quantize(quantum) if isinstance(fraction, Decimal) else fraction
+            )
+    return candidates
+
+
+def distinct_values(field: FieldSpec, count: int) -> list[object]:
+    """``count`` distinct values meeting every constraint, starting with the two samples.
+
+    Texts are derived from the samples (for a pattern, its examples) by one or two edits;
+    numbers and dates count up (or down) from the samples. Fewer than ``count`` if the
+    field's constraints admit fewer (or the edits find fewer).
+    """
+    found: list[object] = []
+    plain = not field.constrained and field.type != "enum"
+    for value in _PLAIN_VALUES[field.type] if plain else _valid_values(field):
+        if value not in found:
+            found.append(value)
+    candidates: list[object]
+    if field.type == "enum":
+        candidates = list(field.values)
+    elif field.type == "uuid":
+        candidates = [uuid.UUID(int=_UUID_BASE | n) for n in range(1, count + 1)]
+    elif field.type in {"str", "text"}:
+        candidates = _text_candidates([str(value) for value in found], count)
+    else:
+        candidates = _bound_candidates(field, found, count)
+    for candidate in candidates:
+        if len(found) >= count:
+            break
+        if candidate not in found and _accepts(field, candidate):
+            found.append(candidate)
+    return found
+
+
 def _valid_values(field: FieldSpec) -> tuple[object, object]:
     """Two distinct values meeting every constraint of ``field``."""
     if field.type == "enum":
@@ -499,6 +604,23 @@ def _valid_values(field: FieldSpec) -> tuple[object, object]:
 
 
 _TEXTS: Final = ("Some longer text.", "Other text.")
+#: The version and variant bits of the sample uuids, ``00000000-0000-4000-8000-...``.
+_UUID_BASE: Final = (0x4000 << 64) | (0x8000 << 48)
+#: type -> the values of :data:`_SAMPLES` (sample, other sample) for unconstrained fields.
+_PLAIN_VALUES: Final[dict[str, tuple[object, object]]] = {
+    "str": ("alpha", "beta"),
+    "text": _TEXTS,
+    "int": (7, 8),
+    "float": (1.5, 2.5),
+    "decimal": (Decimal("12.3400"), Decimal("56.7800")),
+    "bool": (True, False),
+    "date": (datetime.date(2030, 1, 31), datetime.date(2031, 6, 1)),
+    "datetime": (
+        datetime.datetime(2030, 1, 31, 12, 0, tzinfo=datetime.UTC),
+        datetime.datetime(2031, 6, 1, 8, 30, tzinfo=datetime.UTC),
+    ),
+    "uuid": (uuid.UUID(int=_UUID_BASE | 1), uuid.UUID(int=_UUID_BASE | 2)),
+}
 _PYTHON_TYPES: Final = {
     "str": "str",
     "text": "str",
@@ -643,6 +765,8 @@ class EntitySpec:
         types = {"String", "Uuid"} | {field.column_type.split("(")[0] for field in self.fields}
         if self.checks:
             types.add("CheckConstraint")
+        if self.unique_fields:
+            types |= {"ColumnElement", "UniqueConstraint"}
         return [*sorted(types - _OWN_COLUMN_TYPES), "func", "select"]
 
     @property
@@ -698,6 +822,11 @@ class EntitySpec:
         return [
             (f"ck_{self.table}_{field.name}", field.check) for field in self.fields if field.check
         ]
+
+    @property
+    def uniques(self) -> list[tuple[str, FieldSpec]]:
+        """Its unique-per-tenant constraints: (name, field), on ``(tenant_id, field)``."""
+        return [(f"uq_{self.table}_{field.name}", field) for field in self.unique_fields]
 
     @property
     def invariant_fields(self) -> list[FieldSpec]:
@@ -1041,7 +1170,7 @@ def _parse_field(entity: str, name: str, raw: str | Mapping[str, Any]) -> FieldS
             raise EntityRuleError(message)
         return Many(name, target, entity)
     if kinds == ["enum"]:
-        return replace(_parse_enum(where, entity, name, spec), name=name)
+        return _check_unique(where, replace(_parse_enum(where, entity, name, spec), name=name))
     match = _TYPE.fullmatch(str(spec.get("type", "")))
     if match is None or match["type"] not in FIELD_TYPES or match["type"] == "enum":
         allowed = ", ".join(FIELD_TYPES)
@@ -1052,7 +1181,23 @@ def _parse_field(entity: str, name: str, raw: str | Mapping[str, Any]) -> FieldS
         )
         raise EntityRuleError(message)
     field = _parse_scalar(where, spec, match["type"], nullable=bool(match["nullable"]))
-    return replace(field, name=name)
+    return _check_unique(where, replace(field, name=name))
+
+
+def _check_unique(where: str, field: FieldSpec) -> FieldSpec:
+    """Refuse a unique field whose constraints admit too few values for the rendered tests."""
+    if field.unique and len(distinct_values(field, UNIQUE_ROWS)) < UNIQUE_ROWS:
+        hint = "wider bounds"
+        if field.pattern:
+            hint = "examples that differ in a digit or letter"
+        elif field.type == "enum":
+            hint = "more values"
+        message = (
+            f"{where}: unique needs at least {UNIQUE_ROWS} distinct valid values (the rendered "
+            f"tests create that many rows, each with its own value); give {hint}"
+        )
+        raise EntityRuleError(message)
+    return field
 
 
 def _check_reachable(where: str, workflow: Workflow) -> None:
@@ -1256,13 +1401,6 @@ def _check_order_and_support(specs: Sequence[EntitySpec]) -> None:
                     "(migrations create the tables in declaration order)"
                 )
                 raise EntityRuleError(message)
-        if spec.unique_fields:
-            message = (
-                f"entity {spec.name!r}, field {spec.unique_fields[0].name!r}: unique is valid "
-                "here, but unique-per-tenant constraints are not rendered yet (see README, "
-                "'Entities')"
-            )
-            raise EntityRuleError(message)
         relations = [f.relation.name for f in spec.relations if f.relation]
         relations += [item.name for item in spec.many]
         if relations:

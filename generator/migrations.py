@@ -38,9 +38,11 @@ def _content(entity: EntitySpec, database: str, down_revision: str | None) -> by
         "database": database,
         "down_revision": down_revision,
     }
-    # Present only when declared, so that entities without CHECK constraints keep their ids.
+    # Present only when declared, so that entities without these constraints keep their ids.
     if entity.checks:
         content["checks"] = entity.checks
+    if entity.uniques:
+        content["uniques"] = [name for name, _ in entity.uniques]
     return json.dumps(content, sort_keys=True).encode()
 
 

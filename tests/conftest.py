@@ -133,16 +133,17 @@ def extreme_project(copie_session: Copie, template_dir: Path) -> Path:
     return render_with(copie_session, template_dir, EXTREME_ANSWERS)
 
 
-#: Every constraint, enums (one nullable), and defaults: the entities issue's second part.
+#: Every constraint, enums (one nullable), defaults and unique fields (one nullable).
 CONSTRAINED_ENTITIES: list[dict[str, Any]] = yaml.safe_load(
     """
 - name: Project
   fields:
-    code: {type: str, max_length: 12, pattern: "[A-Z]+-[0-9]+", examples: [ACME-1, ACME-2]}
+    code: {type: str, max_length: 12, pattern: "[A-Z]+-[0-9]+", examples: [ACME-1, ACME-2],
+           unique: true}
     name: {type: str, min_length: 3, max_length: 80}
     budget: {type: "decimal?", min: 0, max: 1000000}
     active: {type: bool, default: true}
-    starts_on: {type: "date?", min: 2020-01-01}
+    starts_on: {type: "date?", min: 2020-01-01, unique: true}
 - name: Task
   fields:
     title: {type: str, min_length: 3, max_length: 200}

@@ -1,5 +1,7 @@
 """The ``entities`` answer: its rules, directly and through Copier, and the names it yields."""
 
+import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -8,7 +10,7 @@ import pytest
 import yaml
 
 from generator.answers import answer_error
-from generator.entities import parse_entities, workflow_path
+from generator.entities import UNIQUE_ROWS, distinct_values, parse_entities, workflow_path
 from generator.extension import from_import
 
 TASK: dict[str, Any] = {"name": "Task", "fields": {"title": "str"}}
@@ -93,8 +95,18 @@ BAD_ENTITIES: list[tuple[object, str]] = [
      "use one of enum, belongs_to and many, not enum and belongs_to"),
     ([{"name": "Task", "fields": {"a": "str", "p": {"belongs_to": "Task?"}}}],
      "relations are not rendered yet"),
-    ([{"name": "Task", "fields": {"a": {"type": "str", "unique": True}}}],
-     "unique-per-tenant constraints are not rendered yet"),
+    ([{"name": "Task", "fields": {"n": {"type": "int", "unique": True, "min": 1, "max": 4}}}],
+     "field 'n': unique needs at least 8 distinct valid values (the rendered tests create "
+     "that many rows, each with its own value); give wider bounds"),
+    ([{"name": "Task", "fields": {"p": {"enum": ["a", "b", "c"], "unique": True}}}],
+     "field 'p': unique needs at least 8 distinct valid values (the rendered tests create "
+     "that many rows, each with its own value); give more values"),
+    ([{"name": "Task", "fields": {"c": {"type": "str", "unique": True, "pattern": "A-[12]",
+                                        "examples": ["A-1", "A-2"]}}}],
+     "field 'c': unique needs at least 8 distinct valid values (the rendered tests create "
+     "that many rows, each with its own value); give examples that differ in a digit or letter"),
+    ([{"name": "Task", "fields": {"a": {"type": "str", "unique": "yes"}}}],
+     "field 'a': unique must be true or false"),
 ]  # fmt: skip
 
 
@@ -157,6 +169,38 @@ def test_field_types_nullability_and_defaults() -> None:
     assert c.column_type == "String(9)"
     assert entity.sqlalchemy_imports == ["String", "Uuid", "func", "select"]
     assert entity.orm_imports == ["Base", "ExactDecimal", "UtcDateTime"]
+
+
+UNIQUE_FIELDS = """
+- name: Ledger
+  fields:
+    code: {type: str, max_length: 6, pattern: "[A-Z]{2}-[0-9]", examples: [AB-1, AB-2],
+           unique: true}
+    name: {type: str, min_length: 4, max_length: 5, unique: true}
+    seq: {type: int, min: -3, max: 4, unique: true}
+    share: {type: decimal, min: 0, max: 1, unique: true}
+    day: {type: "date?", max: 2030-01-05, unique: true}
+    ref: {type: uuid, unique: true}
+    size: {enum: [xs, s, m, l, xl, xxl, xxxl, huge], unique: true}
+"""
+
+
+def test_unique_fields_get_distinct_values_that_meet_every_constraint() -> None:
+    [ledger] = parse_entities(yaml.safe_load(UNIQUE_FIELDS))
+    by_name = {field.name: field for field in ledger.fields}
+    values = {name: distinct_values(field, UNIQUE_ROWS) for name, field in by_name.items()}
+
+    for name, found in values.items():
+        assert len(set(map(str, found))) == UNIQUE_ROWS, (name, found)
+    assert all(re.fullmatch(r"[A-Z]{2}-[0-9]", str(code)) for code in values["code"])
+    assert values["code"][:2] == ["AB-1", "AB-2"], "the samples come first"
+    assert all(4 <= len(str(name)) <= 5 for name in values["name"])
+    assert all(-3 <= int(str(seq)) <= 4 for seq in values["seq"])
+    assert all(Decimal(0) <= Decimal(str(share)) <= 1 for share in values["share"])
+    assert all(str(day) <= "2030-01-05" for day in values["day"])
+    assert by_name["code"].unique_samples_json[0] == '"AB-1"'
+    assert by_name["ref"].unique_samples[0] == 'uuid.UUID("00000000-0000-4000-8000-000000000001")'
+    assert [name for name, _ in ledger.uniques][:2] == ["uq_ledgers_code", "uq_ledgers_name"]
 
 
 def test_workflow_moves_and_paths() -> None:
