@@ -36,6 +36,7 @@ Fields may carry constraints, be enums, or relate to other entities::
         project: {belongs_to: Project, on_delete: cascade}  # column project_id, required
         parent: {belongs_to: "Task?", on_delete: set_null}  # optional self-reference
         tags: {many: Tag}                                    # association table task_tags
+      list: {filter: [priority], sort: [title, created_at]}  # ?priority=high&sort=-title
 
 Every rule is checked here, once; each message names the entity, the field and the rule.
 """
@@ -106,15 +107,25 @@ class Workflow(BaseModel):
     transitions: dict[str, list[str]] = Field(min_length=2)
 
 
+class ListingAnswer(BaseModel):
+    """What the list endpoint may filter and sort by."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    filter: list[str] = []
+    sort: list[str] = []
+
+
 class EntityAnswer(BaseModel):
     """One entity as the user wrote it."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     name: str
     fields: dict[str, str | dict[str, Any]] = Field(min_length=1)
     workflow: Workflow | None = None
     ownership: list[str] = []
+    listing: ListingAnswer | None = Field(default=None, alias="list")
 
     @field_validator("fields", mode="before")
     @classmethod
@@ -362,6 +373,29 @@ class FieldSpec:
         return self._samples[4]
 
     @property
+    def rules(self) -> list[str]:
+        """Its declared constraints in words, for the rendered docs (Markdown)."""
+        found: list[str] = []
+        if self.values:
+            found.append(f"one of {', '.join(self.values)}")
+        if self.min_length is not None:
+            found.append(f"at least {self.min_length} characters")
+        if self.max_length is not None:
+            found.append(f"at most {self.max_length} characters")
+        if self.pattern is not None:
+            escaped = (self.anchored_pattern or "").replace("|", "\\|")
+            found.append(f"matches `{escaped}`")
+        if self.minimum is not None:
+            found.append(f"≥ {_words(self.minimum)}")
+        if self.maximum is not None:
+            found.append(f"≤ {_words(self.maximum)}")
+        if self.has_default:
+            found.append(f"default {json.dumps(json_value(self.default))}")
+        if self.unique:
+            found.append("unique per tenant")
+        return found
+
+    @property
     def unique_samples(self) -> list[str]:
         """:data:`UNIQUE_ROWS` distinct valid values, as Python expressions."""
         return [self.literal(value) for value in distinct_values(self, UNIQUE_ROWS)]
@@ -429,6 +463,15 @@ def _literal(value: object) -> str:
     if isinstance(value, uuid.UUID):
         return f'uuid.UUID("{value}")'
     return repr(value)
+
+
+def _words(value: Bound) -> str:
+    """A bound as a person writes it: ``0``, ``0.5``, ``2030-01-31``."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(json_value(value))
 
 
 def json_value(value: object) -> object:
@@ -559,6 +602,8 @@ def distinct_values(field: FieldSpec, count: int) -> list[object]:
         candidates = list(field.values)
     elif field.type == "uuid":
         candidates = [uuid.UUID(int=_UUID_BASE | n) for n in range(1, count + 1)]
+    elif field.type == "bool":
+        candidates = []
     elif field.type in {"str", "text"}:
         candidates = _text_candidates([str(value) for value in found], count)
     else:
@@ -713,6 +758,44 @@ class EntitySpec:
     workflow: WorkflowSpec | None
     ownership: tuple[str, ...]
     many: tuple[Many, ...] = ()
+    filters: tuple[FieldSpec, ...] = ()
+    sorts: tuple[str, ...] = ()
+
+    @property
+    def listing(self) -> bool:
+        """Whether its list endpoint takes filters and a ``sort`` (declared under ``list``)."""
+        return bool(self.filters or self.sorts)
+
+    @property
+    def sort_enum(self) -> str:
+        """The ``StrEnum`` of its sort keys: ``TaskSort``."""
+        return f"{self.name}Sort"
+
+    @property
+    def sort_keys(self) -> list[tuple[str, str, str, bool]]:
+        """``(query value, enum member, column, descending)``, the default first.
+
+        ``created_at`` (oldest first) is always a key; each declared key also sorts
+        descending with a ``-`` prefix.
+        """
+        keys = ["created_at", *(key for key in self.sorts if key != "created_at")]
+        return [
+            (f"{'-' if descending else ''}{key}", f"{key.upper()}{'_DESC' if descending else ''}",
+             key, descending)
+            for key in keys
+            for descending in (False, True)
+        ]  # fmt: skip
+
+    @property
+    def listed_fields(self) -> list[FieldSpec]:
+        """Its fields a list filters or sorts by, in declaration order."""
+        keys = {field.name for field in self.filters} | set(self.sorts)
+        return [field for field in self.fields if field.name in keys]
+
+    @property
+    def text_sorts(self) -> frozenset[str]:
+        """Sort keys holding text: compared by code point on every database."""
+        return frozenset(f.name for f in self.fields if f.name in self.sorts and f.type == "str")
 
     @property
     def module(self) -> str:
@@ -765,8 +848,10 @@ class EntitySpec:
         types = {"String", "Uuid"} | {field.column_type.split("(")[0] for field in self.fields}
         if self.checks:
             types.add("CheckConstraint")
+        if self.unique_fields or self.listing:
+            types.add("ColumnElement")
         if self.unique_fields:
-            types |= {"ColumnElement", "UniqueConstraint"}
+            types.add("UniqueConstraint")
         return [*sorted(types - _OWN_COLUMN_TYPES), "func", "select"]
 
     @property
@@ -1287,7 +1372,60 @@ def _parse_entity(index: int, raw: object) -> EntitySpec:
     if len(set(answer.ownership)) != len(answer.ownership):
         message = f"entity {name!r}: ownership lists a field twice"
         raise EntityRuleError(message)
-    return EntitySpec(name, fields, workflow, tuple(answer.ownership), many)
+    filters, sorts = _parse_listing(name, answer.listing, fields, workflow)
+    return EntitySpec(name, fields, workflow, tuple(answer.ownership), many, filters, sorts)
+
+
+#: Field types a list may be sorted by. Not decimal (SQLite stores it as text, which
+#: sorts "10" before "9"), nor text, bool and uuid (no useful order).
+SORTABLE_TYPES: Final = frozenset({"str", "int", "float", "date", "datetime", "enum"})
+
+
+def _parse_listing(
+    entity: str,
+    listing: ListingAnswer | None,
+    fields: Sequence[FieldSpec],
+    workflow: WorkflowSpec | None,
+) -> tuple[tuple[FieldSpec, ...], tuple[str, ...]]:
+    """The checked ``list: {filter: [...], sort: [...]}`` of an entity."""
+    if listing is None:
+        return (), ()
+    by_name = {field.name: field for field in fields}
+    filters: list[FieldSpec] = []
+    for name in listing.filter:
+        where = f"entity {entity!r}, list filter {name!r}"
+        field = by_name.get(name)
+        if workflow is not None and name == workflow.field:
+            message = f"{where}: the workflow field is always a filter"
+            raise EntityRuleError(message)
+        if field is None or field.type not in {"enum", "bool"}:
+            message = f"{where}: filters are enum and bool fields of the entity"
+            raise EntityRuleError(message)
+        if field in filters:
+            message = f"{where}: listed twice"
+            raise EntityRuleError(message)
+        filters.append(field)
+    sorts: list[str] = []
+    for name in listing.sort:
+        where = f"entity {entity!r}, list sort {name!r}"
+        field = by_name.get(name)
+        if name not in {"created_at", "updated_at"} and (
+            field is None or field.type not in SORTABLE_TYPES
+        ):
+            allowed = ", ".join(sorted(SORTABLE_TYPES))
+            message = (
+                f"{where}: sort keys are created_at, updated_at and fields of type {allowed} "
+                "(not decimal: SQLite stores it as text, which sorts 10 before 9)"
+            )
+            raise EntityRuleError(message)
+        if name in sorts:
+            message = f"{where}: listed twice"
+            raise EntityRuleError(message)
+        sorts.append(name)
+    if not filters and not sorts:
+        message = f"entity {entity!r}: list: declare a filter or a sort key, or leave list out"
+        raise EntityRuleError(message)
+    return tuple(filters), tuple(sorts)
 
 
 def _check_columns(entity: str, fields: Sequence[FieldSpec], many: Sequence[Many]) -> None:

@@ -251,6 +251,16 @@ def _schemas(e: EntitySpec) -> Json:
             "title": f.enum_class,
             "description": f"The values of ``{f.name}``.",
         }
+    if e.listing:
+        schemas[e.sort_enum] = {
+            "type": "string",
+            "enum": [value for value, *_ in e.sort_keys],
+            "title": e.sort_enum,
+            "description": (
+                "The orders a list may ask for: a key, or ``-`` and the key for descending."
+                "\n\nNulls come last either way; rows that tie come oldest first."
+            ),
+        }
     if wf:
         schemas[e.status_enum] = {
             "type": "string",
@@ -327,6 +337,25 @@ def _paths(e: EntitySpec) -> Json:
                 "schema": {"anyOf": [_ref(e.status_enum), _NULL], "title": _title(wf.field)},
             }
         )
+    for field in e.filters:
+        kind = _ref(field.enum_class) if field.enum_class else {"type": "boolean"}
+        list_parameters.append(
+            {
+                "name": field.name,
+                "in": "query",
+                "required": False,
+                "schema": {"anyOf": [kind, _NULL], "title": _title(field.name)},
+            }
+        )
+    if e.listing:
+        list_parameters.append(
+            {
+                "name": "sort",
+                "in": "query",
+                "required": False,
+                "schema": {"$ref": f"#/components/schemas/{e.sort_enum}", "default": "created_at"},
+            }
+        )
     list_parameters += [
         {
             "name": "limit",
@@ -347,7 +376,9 @@ def _paths(e: EntitySpec) -> Json:
             "schema": {"type": "integer", "minimum": 0, "default": 0, "title": "Offset"},
         },
     ]
-    state = ", optionally in one state" if wf else ""
+    listed = f", oldest first{', optionally in one state' if wf else ''}"
+    if e.listing:
+        listed = " that match every filter given, in ``sort`` order"
     paths: Json = {
         base: {
             "post": _operation(
@@ -357,7 +388,7 @@ def _paths(e: EntitySpec) -> Json:
             ),
             "get": _operation(
                 e, "list_page", base, "get", f"List {label} rows",
-                f"Return one page of the tenant's rows, oldest first{state}.",
+                f"Return one page of the tenant's rows{listed}.",
                 parameters=list_parameters, success=("200", f"{name}Page"),
             ),
         },

@@ -133,7 +133,8 @@ def extreme_project(copie_session: Copie, template_dir: Path) -> Path:
     return render_with(copie_session, template_dir, EXTREME_ANSWERS)
 
 
-#: Every constraint, enums (one nullable), defaults and unique fields (one nullable).
+#: Every constraint, enums (one nullable), defaults, unique fields (one nullable), and list
+#: filters and sort keys.
 CONSTRAINED_ENTITIES: list[dict[str, Any]] = yaml.safe_load(
     """
 - name: Project
@@ -144,6 +145,7 @@ CONSTRAINED_ENTITIES: list[dict[str, Any]] = yaml.safe_load(
     budget: {type: "decimal?", min: 0, max: 1000000}
     active: {type: bool, default: true}
     starts_on: {type: "date?", min: 2020-01-01, unique: true}
+  list: {filter: [active], sort: [code, name, starts_on]}
 - name: Task
   fields:
     title: {type: str, min_length: 3, max_length: 200}
@@ -157,6 +159,7 @@ CONSTRAINED_ENTITIES: list[dict[str, Any]] = yaml.safe_load(
   workflow:
     initial: todo
     transitions: {todo: [done, cancelled], done: [], cancelled: []}
+  list: {filter: [priority, kind], sort: [title, priority, estimate, ratio, due_at, updated_at]}
 """
 )
 

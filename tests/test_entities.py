@@ -107,6 +107,23 @@ BAD_ENTITIES: list[tuple[object, str]] = [
      "that many rows, each with its own value); give examples that differ in a digit or letter"),
     ([{"name": "Task", "fields": {"a": {"type": "str", "unique": "yes"}}}],
      "field 'a': unique must be true or false"),
+    # List filters and sort keys.
+    ([{"name": "Task", "fields": {"a": "str"}, "list": {"filter": ["a"]}}],
+     "entity 'Task', list filter 'a': filters are enum and bool fields of the entity"),
+    ([{"name": "Task", "fields": {"a": "bool"}, "list": {"filter": ["a", "a"]}}],
+     "entity 'Task', list filter 'a': listed twice"),
+    ([{"name": "Task", "fields": {"a": "decimal"}, "list": {"sort": ["a"]}}],
+     "list sort 'a': sort keys are created_at, updated_at and fields of type date, datetime"),
+    ([{"name": "Task", "fields": {"a": "str"}, "list": {"sort": ["b"]}}],
+     "entity 'Task', list sort 'b': sort keys are created_at"),
+    ([{"name": "Task", "fields": {"a": "str"}, "list": {}}],
+     "entity 'Task': list: declare a filter or a sort key, or leave list out"),
+    ([{"name": "Task", "fields": {"a": "str"}, "list": {"order": ["a"]}}],
+     "entity 'Task': list.order: Extra inputs are not permitted"),
+    ([{"name": "Task", "fields": {"a": "str"},
+       "workflow": {"initial": "x", "transitions": {"x": ["y"], "y": []}},
+       "list": {"filter": ["status"]}}],
+     "entity 'Task', list filter 'status': the workflow field is always a filter"),
 ]  # fmt: skip
 
 
@@ -201,6 +218,26 @@ def test_unique_fields_get_distinct_values_that_meet_every_constraint() -> None:
     assert by_name["code"].unique_samples_json[0] == '"AB-1"'
     assert by_name["ref"].unique_samples[0] == 'uuid.UUID("00000000-0000-4000-8000-000000000001")'
     assert [name for name, _ in ledger.uniques][:2] == ["uq_ledgers_code", "uq_ledgers_name"]
+
+
+def test_list_sort_keys_come_in_both_directions_after_the_default() -> None:
+    [task] = parse_entities(
+        yaml.safe_load(
+            "- name: Task\n"
+            "  fields: {title: str, done: bool, due: 'date?'}\n"
+            "  list: {filter: [done], sort: [due, created_at]}\n"
+        )
+    )
+
+    assert task.listing
+    assert [field.name for field in task.filters] == ["done"]
+    assert [(value, member) for value, member, _, _ in task.sort_keys] == [
+        ("created_at", "CREATED_AT"),
+        ("-created_at", "CREATED_AT_DESC"),
+        ("due", "DUE"),
+        ("-due", "DUE_DESC"),
+    ]
+    assert [field.name for field in task.listed_fields] == ["done", "due"]
 
 
 def test_workflow_moves_and_paths() -> None:

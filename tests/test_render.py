@@ -13,7 +13,7 @@ from pytest_copie.plugin import Copie
 
 from generator import versions
 from generator.migrations import migrations
-from tests.conftest import EXTREME_ANSWERS, render_with
+from tests.conftest import EXTREME_ANSWERS, THREE_ENTITIES, render_with
 
 pytestmark = pytest.mark.xdist_group("renders")
 
@@ -25,6 +25,7 @@ EXPECTED_FILES = {
     "CHANGELOG.md",
     "Dockerfile",
     "compose.yaml",
+    "docs/architecture/entities.md",
     "docs/architecture/overview.md",
     "docs/decisions/0001-start-from-service-blueprint.md",
     ".env.example",
@@ -269,7 +270,11 @@ def test_the_same_answers_give_the_same_bytes_however_they_were_given(
 def test_entities_without_the_new_keys_render_exactly_as_before(
     three_entities_project: Path,
 ) -> None:
-    """Hashes of every file of the three-entity render, taken before constraints existed."""
+    """Hashes of every file of the three-entity render, taken before constraints existed.
+
+    The one file added since is the entities document (its own test follows); every file
+    that existed before is byte for byte the same.
+    """
     golden = Path(__file__).parent / "golden" / "three_entities.sha256"
     expected: dict[str, str] = {}
     for line in golden.read_text(encoding="utf-8").splitlines():
@@ -283,4 +288,27 @@ def test_entities_without_the_new_keys_render_exactly_as_before(
         if path.is_file() and path.name != ".copier-answers.yml" and ".git" not in path.parts
     }
 
-    assert actual == expected
+    assert set(actual) - set(expected) == {ADDED_SINCE}
+    assert {path: actual[path] for path in expected} == expected
+
+
+#: The file the three-entity render gained after the golden hashes were taken.
+ADDED_SINCE = "./docs/architecture/entities.md"
+
+
+def test_the_entities_document_has_a_deterministic_er_diagram(
+    copie_session: Copie, template_dir: Path, three_entities_project: Path
+) -> None:
+    """The diagram lists every entity and column, and renders the same bytes twice."""
+    document = (three_entities_project / ADDED_SINCE).read_text(encoding="utf-8")
+    again = render_with(
+        copie_session, template_dir, {"entities": yaml.safe_dump(THREE_ENTITIES, sort_keys=False)}
+    )
+
+    assert (again / ADDED_SINCE).read_text(encoding="utf-8") == document
+    diagram = document.split("```mermaid\n", 1)[1].split("```", 1)[0]
+    assert diagram.startswith("erDiagram\n")
+    for entity in THREE_ENTITIES:
+        assert f"    {entity['name']} {{\n        uuid id PK\n" in diagram
+        for field in entity["fields"]:
+            assert re.search(rf"\n        [a-z]+ {field}[ \n]", diagram), field

@@ -167,7 +167,7 @@ def test_every_backend_cell_passes_all_its_own_checks_on_real_servers(
 def test_constrained_entities_pass_all_their_own_checks(
     copie: Copie, template_dir: Path, tmp_path: Path, database: str
 ) -> None:
-    """Constraints, enums, defaults, unique fields: 422s, 409s, CHECK and UNIQUE refusals."""
+    """Constraints, enums, defaults, unique fields, filters and sort, on a real database."""
     if database == "postgresql":
         require_server("PostgreSQL", POSTGRES_URL, 5432)
     entities = yaml.safe_dump(CONSTRAINED_ENTITIES, sort_keys=False)
@@ -184,3 +184,4 @@ def test_constrained_entities_pass_all_their_own_checks(
     assert "check_constraints_forbid" in repository_tests.read_text(encoding="utf-8")
     project_tests = (project / "tests" / "api" / "test_project.py").read_text(encoding="utf-8")
     assert "def test_unique_fields_are_unique_per_tenant" in project_tests
+    assert "def test_filters_and_sort_agree_with_a_plain_python_model" in api_tests
