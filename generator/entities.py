@@ -794,8 +794,10 @@ class EntitySpec:
 
     @property
     def text_sorts(self) -> frozenset[str]:
-        """Sort keys holding text: compared by code point on every database."""
-        return frozenset(f.name for f in self.fields if f.name in self.sorts and f.type == "str")
+        """Sort keys holding text (str and enum): compared by code point on every database."""
+        return frozenset(
+            f.name for f in self.fields if f.name in self.sorts and f.type in {"str", "enum"}
+        )
 
     @property
     def module(self) -> str:

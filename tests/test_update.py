@@ -16,9 +16,23 @@ from tests.conftest import HAND_EDIT, commit_everything, git
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("update")]
 
+#: Appended by ``copier update``, with the entity keys of the second part: a unique
+#: patterned code, an enum and list sort keys.
 PROJECT_ENTITY = {
     "name": "Project",
-    "fields": {"title": {"type": "str", "max_length": 120}, "budget": "decimal?"},
+    "fields": {
+        "title": {"type": "str", "max_length": 120},
+        "budget": "decimal?",
+        "code": {
+            "type": "str",
+            "max_length": 12,
+            "pattern": "[A-Z]+-[0-9]+",
+            "examples": ["ACME-1", "ACME-2"],
+            "unique": True,
+        },
+        "stage": {"enum": ["draft", "live"], "default": "draft"},
+    },
+    "list": {"filter": ["stage"], "sort": ["title"]},
 }
 
 
@@ -102,6 +116,10 @@ def test_adding_an_entity_keeps_hand_edits_and_stays_green(
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
         [(version,)] = connection.execute("SELECT version_num FROM alembic_version")
     assert {"tasks", "projects"} <= tables
+    with sqlite3.connect(tmp_path / "live.db") as connection:
+        [(schema,)] = connection.execute("SELECT sql FROM sqlite_master WHERE name = 'projects'")
+    assert "CONSTRAINT uq_projects_code UNIQUE (tenant_id, code)" in schema
+    assert "CONSTRAINT ck_projects_stage CHECK" in schema
     assert f'revision: str = "{version}"' in project_migration
     report: Report = validate_project(project)
     assert report.passed, "\n".join(r.output[-2000:] for r in report.results if not r.passed)
