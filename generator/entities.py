@@ -396,13 +396,13 @@ class FieldSpec:
         return found
 
     @property
-    def unique_samples(self) -> list[str]:
-        """:data:`UNIQUE_ROWS` distinct valid values, as Python expressions."""
+    def distinct_samples(self) -> list[str]:
+        """Up to :data:`UNIQUE_ROWS` distinct valid values, as Python expressions."""
         return [self.literal(value) for value in distinct_values(self, UNIQUE_ROWS)]
 
     @property
-    def unique_samples_json(self) -> list[str]:
-        """:attr:`unique_samples` as JSON values, as Python expressions."""
+    def distinct_samples_json(self) -> list[str]:
+        """:attr:`distinct_samples` as JSON values, as Python expressions."""
         return [_json_literal(value) for value in distinct_values(self, UNIQUE_ROWS)]
 
     @property
@@ -411,15 +411,18 @@ class FieldSpec:
         return self._samples[3]
 
     @property
+    def plain(self) -> bool:
+        """Whether it declares nothing beyond its type: its samples are fixed per type."""
+        return not self.constrained and self.type != "enum"
+
+    @property
     def _samples(self) -> tuple[str, str, str, str, str]:
-        if not self.constrained and self.type != "enum":
-            return _SAMPLES[self.type]
-        first, second = _valid_values(self)
+        first, second = _sample_values(self)
         return (
             self.literal(first),
             self.literal(second),
             _json_literal(first),
-            self.violations[0][1],
+            _INVALID_JSON[self.type] if self.plain else self.violations[0][1],
             _json_literal(second),
         )
 
@@ -442,7 +445,7 @@ class FieldSpec:
             if mismatch is not None:
                 found.append(("pattern", json.dumps(mismatch)))
         if not found:
-            found.append(("type", _SAMPLES[self.type][3]))
+            found.append(("type", _INVALID_JSON[self.type]))
         return found
 
 
@@ -593,8 +596,7 @@ def distinct_values(field: FieldSpec, count: int) -> list[object]:
     field's constraints admit fewer (or the edits find fewer).
     """
     found: list[object] = []
-    plain = not field.constrained and field.type != "enum"
-    for value in _PLAIN_VALUES[field.type] if plain else _valid_values(field):
+    for value in _sample_values(field):
         if value not in found:
             found.append(value)
     candidates: list[object]
@@ -614,6 +616,11 @@ def distinct_values(field: FieldSpec, count: int) -> list[object]:
         if candidate not in found and _accepts(field, candidate):
             found.append(candidate)
     return found
+
+
+def _sample_values(field: FieldSpec) -> tuple[object, object]:
+    """The field's sample and other sample: fixed per type unless constraints narrow them."""
+    return _PLAIN_VALUES[field.type] if field.plain else _valid_values(field)
 
 
 def _valid_values(field: FieldSpec) -> tuple[object, object]:
@@ -651,7 +658,8 @@ def _valid_values(field: FieldSpec) -> tuple[object, object]:
 _TEXTS: Final = ("Some longer text.", "Other text.")
 #: The version and variant bits of the sample uuids, ``00000000-0000-4000-8000-...``.
 _UUID_BASE: Final = (0x4000 << 64) | (0x8000 << 48)
-#: type -> the values of :data:`_SAMPLES` (sample, other sample) for unconstrained fields.
+#: type -> (sample, other sample) of an unconstrained field; the rendered tests write them
+#: as Python and as the JSON the API returns.
 _PLAIN_VALUES: Final[dict[str, tuple[object, object]]] = {
     "str": ("alpha", "beta"),
     "text": _TEXTS,
@@ -689,36 +697,18 @@ _COLUMN_TYPES: Final = {
 }
 #: Column types the rendered ``orm`` module defines (the others come from SQLAlchemy).
 _OWN_COLUMN_TYPES: Final = frozenset({"ExactDecimal", "UtcDateTime"})
-#: type -> (sample, other sample, sample as JSON, invalid JSON, other sample as JSON), each
-#: a Python expression. JSON samples are what the API returns for the Python samples.
-_SAMPLES: Final = {
-    "str": ('"alpha"', '"beta"', '"alpha"', '""', '"beta"'),
-    "text": ('"Some longer text."', '"Other text."', '"Some longer text."', "12", '"Other text."'),
-    "int": ("7", "8", "7", '"seven"', "8"),
-    "float": ("1.5", "2.5", "1.5", '"fast"', "2.5"),
-    "decimal": ('Decimal("12.3400")', 'Decimal("56.7800")', '"12.3400"', '"12.34567"', '"56.7800"'),
-    "bool": ("True", "False", "True", '"perhaps"', "False"),
-    "date": (
-        "datetime.date(2030, 1, 31)",
-        "datetime.date(2031, 6, 1)",
-        '"2030-01-31"',
-        '"2030-02-30"',
-        '"2031-06-01"',
-    ),
-    "datetime": (
-        "datetime.datetime(2030, 1, 31, 12, 0, tzinfo=datetime.UTC)",
-        "datetime.datetime(2031, 6, 1, 8, 30, tzinfo=datetime.UTC)",
-        '"2030-01-31T12:00:00Z"',
-        '"yesterday"',
-        '"2031-06-01T08:30:00Z"',
-    ),
-    "uuid": (
-        'uuid.UUID("00000000-0000-4000-8000-000000000001")',
-        'uuid.UUID("00000000-0000-4000-8000-000000000002")',
-        '"00000000-0000-4000-8000-000000000001"',
-        '"not-a-uuid"',
-        '"00000000-0000-4000-8000-000000000002"',
-    ),
+#: type -> a JSON value of the wrong type (or shape) that the API refuses with 422, as a
+#: Python expression.
+_INVALID_JSON: Final = {
+    "str": '""',
+    "text": "12",
+    "int": '"seven"',
+    "float": '"fast"',
+    "decimal": '"12.34567"',
+    "bool": '"perhaps"',
+    "date": '"2030-02-30"',
+    "datetime": '"yesterday"',
+    "uuid": '"not-a-uuid"',
 }
 
 

@@ -215,8 +215,8 @@ def test_unique_fields_get_distinct_values_that_meet_every_constraint() -> None:
     assert all(-3 <= int(str(seq)) <= 4 for seq in values["seq"])
     assert all(Decimal(0) <= Decimal(str(share)) <= 1 for share in values["share"])
     assert all(str(day) <= "2030-01-05" for day in values["day"])
-    assert by_name["code"].unique_samples_json[0] == '"AB-1"'
-    assert by_name["ref"].unique_samples[0] == 'uuid.UUID("00000000-0000-4000-8000-000000000001")'
+    assert by_name["code"].distinct_samples_json[0] == '"AB-1"'
+    assert by_name["ref"].distinct_samples[0] == 'uuid.UUID("00000000-0000-4000-8000-000000000001")'
     assert [name for name, _ in ledger.uniques][:2] == ["uq_ledgers_code", "uq_ledgers_name"]
 
 
