@@ -198,7 +198,7 @@ UNIQUE_FIELDS = """
     share: {type: decimal, min: 0, max: 1, unique: true}
     day: {type: "date?", max: 2030-01-05, unique: true}
     ref: {type: uuid, unique: true}
-    size: {enum: [xs, s, m, l, xl, xxl, xxxl, huge], unique: true}
+    size: {enum: [xs, s, m, l, xl, jumbo, giant, huge], unique: true}
 """
 
 
