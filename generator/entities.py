@@ -285,7 +285,9 @@ class FieldSpec:
     @property
     def compare(self) -> str:
         """How tests compare a value of this field with a sample: ``is`` for booleans."""
-        return "is" if self.type == "bool" else "=="
+        if self.type == "bool" or (self.relation is not None and self.nullable):
+            return "is"  # booleans, and optional relations (their samples are None)
+        return "=="
 
     @property
     def column_type(self) -> str:
@@ -417,6 +419,9 @@ class FieldSpec:
 
     @property
     def _samples(self) -> tuple[str, str, str, str, str]:
+        if self.relation is not None and self.nullable:
+            # An optional relation is left empty: a made-up id names no row.
+            return "None", "None", "None", _INVALID_JSON["uuid"], "None"
         first, second = _sample_values(self)
         return (
             self.literal(first),
@@ -933,6 +938,19 @@ class EntitySpec:
         """Its relations a row cannot be created without."""
         return [field for field in self.relations if not field.nullable]
 
+    @property
+    def editable(self) -> FieldSpec:
+        """The first field that is not a relation: the one the rendered tests change.
+
+        For an entity without relations this is its first field, as before relations existed.
+        """
+        return next(field for field in self.fields if field.relation is None)
+
+    @property
+    def relation_targets(self) -> list[str]:
+        """The entities its relations point at, each once, in declaration order."""
+        return list(dict.fromkeys(f.relation.target for f in self.fields if f.relation))
+
 
 def _check_field_name(where: str, name: str) -> None:
     if len(name) > MAX_FIELD_NAME:
@@ -1351,6 +1369,12 @@ def _parse_entity(index: int, raw: object) -> EntitySpec:
     fields = tuple(item for item in parsed if isinstance(item, FieldSpec))
     many = tuple(item for item in parsed if isinstance(item, Many))
     _check_columns(name, fields, many)
+    if all(field.relation is not None for field in fields):
+        message = (
+            f"entity {name!r}: declare at least one field that is not a relation "
+            "(the rendered tests change it)"
+        )
+        raise EntityRuleError(message)
     workflow = (
         _parse_workflow(name, answer.workflow, [field.name for field in fields])
         if answer.workflow is not None
@@ -1365,6 +1389,8 @@ def _parse_entity(index: int, raw: object) -> EntitySpec:
         message = f"entity {name!r}: ownership lists a field twice"
         raise EntityRuleError(message)
     filters, sorts = _parse_listing(name, answer.listing, fields, workflow)
+    # Every relation is a list filter (``?project_id=...``), after the declared ones.
+    filters += tuple(f for f in fields if f.relation is not None and f not in filters)
     return EntitySpec(name, fields, workflow, tuple(answer.ownership), many, filters, sorts)
 
 
@@ -1389,6 +1415,9 @@ def _parse_listing(
         field = by_name.get(name)
         if workflow is not None and name == workflow.field:
             message = f"{where}: the workflow field is always a filter"
+            raise EntityRuleError(message)
+        if field is not None and field.relation is not None:
+            message = f"{where}: every relation is a filter already; leave it out"
             raise EntityRuleError(message)
         if field is None or field.type not in {"enum", "bool"}:
             message = f"{where}: filters are enum and bool fields of the entity"
@@ -1531,13 +1560,11 @@ def _check_order_and_support(specs: Sequence[EntitySpec]) -> None:
                     "(migrations create the tables in declaration order)"
                 )
                 raise EntityRuleError(message)
-        relations = [f.relation.name for f in spec.relations if f.relation]
-        relations += [item.name for item in spec.many]
-        if relations:
+        if spec.many:
             message = (
-                f"entity {spec.name!r}, field {relations[0]!r}: the relation is valid, but "
-                "relations are not rendered yet (see README, 'Entities'); "
-                "hold the other row's id in a uuid field for now"
+                f"entity {spec.name!r}, field {spec.many[0].name!r}: the relation is valid, but "
+                "many-to-many relations are not rendered yet (see README, 'Entities'); "
+                "declare the association as an entity with two belongs_to fields for now"
             )
             raise EntityRuleError(message)
 
@@ -1593,3 +1620,120 @@ def entity_spec(raw: object) -> EntitySpec:
 def entity_specs(raw: object) -> list[EntitySpec]:
     """The ``entity_specs`` filter: every entity's spec."""
     return parse_entities(cast("list[object]", raw))
+
+
+@dataclass(frozen=True, slots=True)
+class Dependant:
+    """A relation seen from its target: ``entity.field`` holds the target's id."""
+
+    entity: EntitySpec
+    field: FieldSpec
+
+    @property
+    def on_delete(self) -> str:
+        """``restrict``, ``cascade`` or ``set_null``."""
+        assert self.field.relation is not None  # noqa: S101 - only relations are dependants
+        return self.field.relation.on_delete
+
+    @property
+    def fk_name(self) -> str:
+        """The foreign key's name: ``fk_tasks_project_id``."""
+        return foreign_key_name(self.entity, self.field)
+
+
+def foreign_key_name(entity: EntitySpec, field: FieldSpec) -> str:
+    """The name of the composite foreign key of ``entity.field``."""
+    return f"fk_{entity.table}_{field.name}"
+
+
+def target_index_name(target: EntitySpec) -> str:
+    """The unique index on ``(tenant_id, id)`` that composite foreign keys refer to."""
+    return f"ux_{target.table}_tenant_id_id"
+
+
+class RelationGraph:
+    """Every entity with its relations seen from both ends: the ``relation_graph`` filter.
+
+    Per-entity templates parse one entity alone; this gives them the others: a child's
+    targets, a target's dependants, and which revision creates a target's key.
+    """
+
+    def __init__(self, specs: Sequence[EntitySpec]) -> None:
+        """Index ``specs`` (validated, in declaration order)."""
+        self.specs = tuple(specs)
+        self._by_name = {spec.name: spec for spec in specs}
+
+    def of(self, name: str) -> EntitySpec:
+        """The entity called ``name``."""
+        return self._by_name[name]
+
+    @property
+    def any(self) -> bool:
+        """Whether some entity has a relation."""
+        return any(spec.relations for spec in self.specs)
+
+    def dependants(self, name: str) -> list[Dependant]:
+        """The relations pointing at ``name``, in declaration order."""
+        return [
+            Dependant(spec, field)
+            for spec in self.specs
+            for field in spec.relations
+            if field.relation is not None and field.relation.target == name
+        ]
+
+    @property
+    def targets(self) -> list[EntitySpec]:
+        """Entities some relation points at, in declaration order."""
+        return [spec for spec in self.specs if self.dependants(spec.name)]
+
+    def indexes_created_by(self, name: str) -> list[EntitySpec]:
+        """Targets whose ``(tenant_id, id)`` index the revision of ``name`` creates.
+
+        The first entity, in declaration order, that refers to a target creates it, so
+        appending entities never changes an earlier revision.
+        """
+        found: list[EntitySpec] = []
+        for target in self.targets:
+            first = self.dependants(target.name)[0].entity
+            if first.name == name:
+                found.append(target)
+        return found
+
+    def removed_with(self, name: str) -> list[Dependant]:
+        """Relations into ``name`` whose rows a delete of ``name`` must visit."""
+        return self.dependants(name)
+
+    @property
+    def removable(self) -> list[EntitySpec]:
+        """Entities whose rows a delete may visit: targets and the dependants cascaded to."""
+        names = {spec.name for spec in self.targets}
+        names |= {
+            d.entity.name
+            for target in self.targets
+            for d in self.dependants(target.name)
+            if d.on_delete == "cascade"
+        }
+        return [spec for spec in self.specs if spec.name in names]
+
+    def ancestors(self, name: str) -> list[EntitySpec]:
+        """Entities a row of ``name`` needs first, through required relations, oldest first."""
+        needed: set[str] = set()
+        frontier = [name]
+        while frontier:
+            for field in self.of(frontier.pop()).required_relations:
+                assert field.relation is not None  # noqa: S101 - relations() selects them
+                if field.relation.target not in needed:
+                    needed.add(field.relation.target)
+                    frontier.append(field.relation.target)
+        return [spec for spec in self.specs if spec.name in needed]
+
+    @property
+    def parents(self) -> list[EntitySpec]:
+        """Every entity some row needs first: the rows the rendered tests create per tenant."""
+        needed = {a.name for spec in self.specs for a in self.ancestors(spec.name)}
+        return [spec for spec in self.specs if spec.name in needed]
+
+
+def relation_graph(raw: object) -> RelationGraph:
+    """The ``relation_graph`` filter: every entity's relations, from both ends."""
+    return RelationGraph(entity_specs(raw))

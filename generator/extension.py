@@ -15,9 +15,15 @@ from jinja2.ext import Extension
 
 from generator import naming, versions
 from generator.answers import QUESTIONS, answer_error
-from generator.entities import LINE_LENGTH, entity_spec, entity_specs, workflow_path
+from generator.entities import (
+    LINE_LENGTH,
+    entity_spec,
+    entity_specs,
+    relation_graph,
+    workflow_path,
+)
 from generator.migrations import migration
-from generator.openapi import openapi_json
+from generator.openapi import nested_relations, openapi_json
 
 _REQUIREMENT = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?P<extras>\[[a-z0-9,_-]+\])?")
 
@@ -123,12 +129,14 @@ FILTERS: Final[dict[str, Callable[..., Any]]] = {
     "from_import": from_import,
     "kebab_case": naming.kebab_case,
     "migration": migration,
+    "nested_relations": nested_relations,
     "openapi_json": openapi_json,
     "ordered_answers": ordered_answers,
     "pascal_case": naming.pascal_case,
     "pinned": pinned,
     "plural": naming.plural,
     "quoted": quoted,
+    "relation_graph": relation_graph,
     "singular": naming.singular,
     "snake_case": naming.snake_case,
     "version_of": version_of,

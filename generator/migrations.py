@@ -11,7 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from generator.entities import EntitySpec, entity_spec, entity_specs
+from generator.entities import EntitySpec, RelationGraph, entity_spec, entity_specs
 
 #: Length of a revision id: as long as Alembic's own random ones.
 REVISION_LENGTH = 12
@@ -24,9 +24,16 @@ class Migration:
     entity: EntitySpec
     revision: str
     down_revision: str | None
+    #: Targets whose ``(tenant_id, id)`` index this revision creates, for foreign keys.
+    indexes: tuple[EntitySpec, ...] = ()
 
 
-def _content(entity: EntitySpec, database: str, down_revision: str | None) -> bytes:
+def _content(
+    entity: EntitySpec,
+    database: str,
+    down_revision: str | None,
+    indexes: tuple[EntitySpec, ...] = (),
+) -> bytes:
     fields = [[f.name, f.type, f.nullable, f.max_length] for f in entity.fields]
     workflow = None
     if entity.workflow is not None:
@@ -43,6 +50,14 @@ def _content(entity: EntitySpec, database: str, down_revision: str | None) -> by
         content["checks"] = entity.checks
     if entity.uniques:
         content["uniques"] = [name for name, _ in entity.uniques]
+    if entity.relations:
+        content["relations"] = [
+            [f.name, f.relation.target, f.relation.on_delete]
+            for f in entity.relations
+            if f.relation
+        ]
+    if indexes:
+        content["indexes"] = [target.table for target in indexes]
     return json.dumps(content, sort_keys=True).encode()
 
 
@@ -55,10 +70,13 @@ def migrations(entities: object, database: str) -> list[Migration]:
     """
     chain: list[Migration] = []
     down_revision: str | None = None
-    for entity in entity_specs(entities):
-        digest = hashlib.sha256(_content(entity, database, down_revision)).hexdigest()
+    specs = entity_specs(entities)
+    graph = RelationGraph(specs)
+    for entity in specs:
+        indexes = tuple(graph.indexes_created_by(entity.name))
+        digest = hashlib.sha256(_content(entity, database, down_revision, indexes)).hexdigest()
         revision = digest[:REVISION_LENGTH]
-        chain.append(Migration(entity, revision, down_revision))
+        chain.append(Migration(entity, revision, down_revision, indexes))
         down_revision = revision
     return chain
 

@@ -322,6 +322,28 @@ _ITEM_ID: Final[Json] = {
 }
 
 
+_PAGE_PARAMETERS: Final[list[Json]] = [
+    {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "schema": {
+            "type": "integer",
+            "maximum": 100,
+            "minimum": 1,
+            "default": 50,
+            "title": "Limit",
+        },
+    },
+    {
+        "name": "offset",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 0, "default": 0, "title": "Offset"},
+    },
+]
+
+
 def _paths(e: EntitySpec) -> Json:
     base = f"/api/v1/{e.path}"
     item = f"{base}/{{item_id}}"
@@ -339,6 +361,8 @@ def _paths(e: EntitySpec) -> Json:
         )
     for field in e.filters:
         kind = _ref(field.enum_class) if field.enum_class else {"type": "boolean"}
+        if field.relation is not None:
+            kind = {"type": "string", "format": "uuid"}
         list_parameters.append(
             {
                 "name": field.name,
@@ -356,26 +380,7 @@ def _paths(e: EntitySpec) -> Json:
                 "schema": {"$ref": f"#/components/schemas/{e.sort_enum}", "default": "created_at"},
             }
         )
-    list_parameters += [
-        {
-            "name": "limit",
-            "in": "query",
-            "required": False,
-            "schema": {
-                "type": "integer",
-                "maximum": 100,
-                "minimum": 1,
-                "default": 50,
-                "title": "Limit",
-            },
-        },
-        {
-            "name": "offset",
-            "in": "query",
-            "required": False,
-            "schema": {"type": "integer", "minimum": 0, "default": 0, "title": "Offset"},
-        },
-    ]
+    list_parameters += _PAGE_PARAMETERS
     listed = f", oldest first{', optionally in one state' if wf else ''}"
     if e.listing:
         listed = " that match every filter given, in ``sort`` order"
@@ -422,6 +427,41 @@ def _paths(e: EntitySpec) -> Json:
     return paths
 
 
+def nested_relations(e: EntitySpec) -> list[FieldSpec]:
+    """Relations that get a nested read (``GET /projects/{id}/tasks``): one per target."""
+    targets = [field.relation.target for field in e.relations if field.relation is not None]
+    return [
+        field
+        for field in e.relations
+        if field.relation is not None and targets.count(field.relation.target) == 1
+    ]
+
+
+def _nested_paths(e: EntitySpec, specs: list[EntitySpec]) -> Json:
+    by_name = {spec.name: spec for spec in specs}
+    paths: Json = {}
+    for field in nested_relations(e):
+        assert field.relation is not None  # noqa: S101 - nested_relations() selects them
+        target = by_name[field.relation.target]
+        path = f"/api/v1/{target.path}/{{parent_id}}/{e.path}"
+        parent_id = {
+            "name": "parent_id",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "format": "uuid", "title": "Parent Id"},
+        }
+        paths[path] = {
+            "get": _operation(
+                e, f"list_by_{field.relation.name}", path, "get",
+                f"List the {e.label} rows of {target.article} {target.label}",
+                f"Return one page of the rows whose {field.relation.name} is this "
+                f"{target.label}, oldest first.\n\n404 if the tenant has no such {target.label}.",
+                parameters=[parent_id, *_PAGE_PARAMETERS], success=("200", f"{e.name}Page"),
+            )
+        }  # fmt: skip
+    return paths
+
+
 def openapi_document(entities: object, title: str, description: str, version: str) -> Json:
     """The OpenAPI document the rendered app serves at ``/openapi.json``."""
     specs = parse_entities(entities)
@@ -429,6 +469,7 @@ def openapi_document(entities: object, title: str, description: str, version: st
     schemas: Json = dict(_FIXED_SCHEMAS)
     for spec in specs:
         paths.update(_paths(spec))
+        paths.update(_nested_paths(spec, specs))
         schemas.update(_schemas(spec))
     return {
         "openapi": "3.1.0",
