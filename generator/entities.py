@@ -378,6 +378,9 @@ class FieldSpec:
     def rules(self) -> list[str]:
         """Its declared constraints in words, for the rendered docs (Markdown)."""
         found: list[str] = []
+        if self.relation is not None:
+            action = self.relation.on_delete.replace("_", " ")
+            found.append(f"a {self.relation.target} of the same tenant; deleting it: {action}")
         if self.values:
             found.append(f"one of {', '.join(self.values)}")
         if self.min_length is not None:

@@ -133,8 +133,9 @@ def extreme_project(copie_session: Copie, template_dir: Path) -> Path:
     return render_with(copie_session, template_dir, EXTREME_ANSWERS)
 
 
-#: Every constraint, enums (one nullable), defaults, unique fields (one nullable), and list
-#: filters and sort keys.
+#: Every constraint, enums (one nullable), defaults, unique fields (one nullable), list
+#: filters and sort keys, and relations: a required many-to-one with cascade, an optional
+#: self-reference with set_null, and a chain (Note -> Task -> Project) with restrict.
 CONSTRAINED_ENTITIES: list[dict[str, Any]] = yaml.safe_load(
     """
 - name: Project
@@ -159,7 +160,13 @@ CONSTRAINED_ENTITIES: list[dict[str, Any]] = yaml.safe_load(
   workflow:
     initial: todo
     transitions: {todo: [done, cancelled], done: [], cancelled: []}
+    project: {belongs_to: Project, on_delete: cascade}
+    parent: {belongs_to: "Task?", on_delete: set_null}
   list: {filter: [priority, kind], sort: [title, priority, estimate, ratio, due_at, updated_at]}
+- name: Note
+  fields:
+    body: {type: text, min_length: 2}
+    task: {belongs_to: Task}
 """
 )
 

@@ -17,7 +17,7 @@ from tests.conftest import HAND_EDIT, commit_everything, git
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("update")]
 
 #: Appended by ``copier update``, with the entity keys of the second part: a unique
-#: patterned code, an enum and list sort keys.
+#: patterned code, an enum, list sort keys, and a required relation to the existing Task.
 PROJECT_ENTITY = {
     "name": "Project",
     "fields": {
@@ -31,6 +31,7 @@ PROJECT_ENTITY = {
             "unique": True,
         },
         "stage": {"enum": ["draft", "live"], "default": "draft"},
+        "origin": {"belongs_to": "Task", "on_delete": "cascade"},
     },
     "list": {"filter": ["stage"], "sort": ["title"]},
 }
@@ -120,6 +121,17 @@ def test_adding_an_entity_keeps_hand_edits_and_stays_green(
         [(schema,)] = connection.execute("SELECT sql FROM sqlite_master WHERE name = 'projects'")
     assert "CONSTRAINT uq_projects_code UNIQUE (tenant_id, code)" in schema
     assert "CONSTRAINT ck_projects_stage CHECK" in schema
+    # The relation's composite key, and the (tenant_id, id) key of Task it refers to,
+    # created by the new revision: the old one stays as it was.
+    assert (
+        "CONSTRAINT fk_projects_origin_id FOREIGN KEY(tenant_id, origin_id) "
+        "REFERENCES tasks (tenant_id, id) ON DELETE CASCADE"
+    ) in schema
+    with sqlite3.connect(tmp_path / "live.db") as connection:
+        [(index,)] = connection.execute(
+            "SELECT sql FROM sqlite_master WHERE name = 'ux_tasks_tenant_id_id'"
+        )
+    assert index == "CREATE UNIQUE INDEX ux_tasks_tenant_id_id ON tasks (tenant_id, id)"
     assert f'revision: str = "{version}"' in project_migration
     report: Report = validate_project(project)
     assert report.passed, "\n".join(r.output[-2000:] for r in report.results if not r.passed)

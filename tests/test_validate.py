@@ -167,14 +167,14 @@ def test_every_backend_cell_passes_all_its_own_checks_on_real_servers(
 def test_constrained_entities_pass_all_their_own_checks(
     copie: Copie, template_dir: Path, tmp_path: Path, database: str
 ) -> None:
-    """Constraints, enums, defaults, unique fields, filters and sort, on a real database."""
+    """Constraints, enums, defaults, unique fields, filters, sort and relations, for real."""
     if database == "postgresql":
         require_server("PostgreSQL", POSTGRES_URL, 5432)
     entities = yaml.safe_dump(CONSTRAINED_ENTITIES, sort_keys=False)
     project = tmp_path / "cell"
     answers = {"database": database, "entities": entities}
     shutil.copytree(render_with(copie, template_dir, answers), project)
-    report = validate_project(project, env=cell_environment(f"bp_constrained_{database}"))
+    report = validate_project(project, env=cell_environment(f"bp_related_{database}"))
 
     _assert_green(report)
     api_tests = (project / "tests" / "api" / "test_task.py").read_text(encoding="utf-8")
@@ -185,3 +185,12 @@ def test_constrained_entities_pass_all_their_own_checks(
     project_tests = (project / "tests" / "api" / "test_project.py").read_text(encoding="utf-8")
     assert "def test_unique_fields_are_unique_per_tenant" in project_tests
     assert "def test_filters_and_sort_agree_with_a_plain_python_model" in api_tests
+    for name in (
+        "test_a_relation_to_a_row_the_tenant_lacks_is_422_naming_it",
+        "test_lists_filter_by_a_relation_and_nest_under_its_row",
+        "test_deleting_the_named_row_does_what_on_delete_says",
+    ):
+        assert f"def {name}" in api_tests
+    assert "def test_the_database_refuses_a_relation_into_another_tenant" in (
+        repository_tests.read_text(encoding="utf-8")
+    )
