@@ -157,11 +157,11 @@ CONSTRAINED_ENTITIES: list[dict[str, Any]] = yaml.safe_load(
     due_at: {type: "datetime?", max: "2100-01-01T00:00:00Z"}
     ticket: {type: "int?", min: -5}
     notes: {type: "text?", min_length: 2}
+    project: {belongs_to: Project, on_delete: cascade}
+    parent: {belongs_to: "Task?", on_delete: set_null}
   workflow:
     initial: todo
     transitions: {todo: [done, cancelled], done: [], cancelled: []}
-    project: {belongs_to: Project, on_delete: cascade}
-    parent: {belongs_to: "Task?", on_delete: set_null}
   list: {filter: [priority, kind], sort: [title, priority, estimate, ratio, due_at, updated_at]}
 - name: Note
   fields:
