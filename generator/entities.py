@@ -1702,10 +1702,6 @@ class RelationGraph:
                 found.append(target)
         return found
 
-    def removed_with(self, name: str) -> list[Dependant]:
-        """Relations into ``name`` whose rows a delete of ``name`` must visit."""
-        return self.dependants(name)
-
     @property
     def removable(self) -> list[EntitySpec]:
         """Entities whose rows a delete may visit: targets and the dependants cascaded to."""
