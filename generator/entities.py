@@ -88,6 +88,13 @@ RESERVED_ENTITY_NAMES: Final = frozenset(
         "Response", "Role", "Settings", "Tenant", "TenantId", "Uuid",
     }
 )  # fmt: skip
+#: Modules the rendered packages hold beside the entities' own (``application/<module>.py``).
+RESERVED_MODULES: Final = frozenset(
+    {
+        "auth", "bus", "cache", "errors", "events", "handlers", "links", "messages",
+        "realtime", "references", "relations", "tenancy", "unit_of_work", "unset",
+    }
+)  # fmt: skip
 _PASCAL = re.compile(r"[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]+)*")
 _SNAKE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
 _TYPE = re.compile(r"(?P<type>[a-z]+)(?P<nullable>\??)")
@@ -180,6 +187,31 @@ class Many:
     def target_column(self) -> str:
         """The column holding the target's id: ``tag_id``."""
         return f"{naming.singular(self.name)}_id"
+
+    @property
+    def pair(self) -> str:
+        """The owner and one target in PascalCase, for message names: ``TaskTag``."""
+        return f"{self.owner}{naming.pascal_case(naming.singular(self.name))}"
+
+    @property
+    def handler(self) -> str:
+        """The suffix of its handlers' names: ``task_tags``."""
+        return self.table
+
+    @property
+    def fk_owner(self) -> str:
+        """The foreign key from the association table to the owner."""
+        return f"fk_{self.table}_{self.owner_column}"
+
+    @property
+    def fk_target(self) -> str:
+        """The foreign key from the association table to the target."""
+        return f"fk_{self.table}_{self.target_column}"
+
+    @property
+    def target_index(self) -> str:
+        """The index that finds the links of one target: deletes of a target use it."""
+        return f"ix_{self.table}_{self.target_column}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -1368,6 +1400,12 @@ def _parse_entity(index: int, raw: object) -> EntitySpec:
     if name in RESERVED_ENTITY_NAMES:
         message = f"entity {name!r}: the name is used by the rendered code itself"
         raise EntityRuleError(message)
+    if naming.snake_case(name) in RESERVED_MODULES:
+        message = (
+            f"entity {name!r}: its module {naming.snake_case(name)!r} is one the rendered "
+            "code has already"
+        )
+        raise EntityRuleError(message)
     parsed = [_parse_field(name, key, value) for key, value in answer.fields.items()]
     fields = tuple(item for item in parsed if isinstance(item, FieldSpec))
     many = tuple(item for item in parsed if isinstance(item, Many))
@@ -1551,7 +1589,7 @@ def _check_relations(specs: Sequence[EntitySpec]) -> None:
 
 
 def _check_order_and_support(specs: Sequence[EntitySpec]) -> None:
-    """Refuse targets declared too late, then what the template does not render yet."""
+    """Refuse targets declared after the entities that refer to them."""
     names = [spec.name for spec in specs]
     for index, spec in enumerate(specs):
         for field in spec.relations:
@@ -1563,13 +1601,14 @@ def _check_order_and_support(specs: Sequence[EntitySpec]) -> None:
                     "(migrations create the tables in declaration order)"
                 )
                 raise EntityRuleError(message)
-        if spec.many:
-            message = (
-                f"entity {spec.name!r}, field {spec.many[0].name!r}: the relation is valid, but "
-                "many-to-many relations are not rendered yet (see README, 'Entities'); "
-                "declare the association as an entity with two belongs_to fields for now"
-            )
-            raise EntityRuleError(message)
+        for item in spec.many:
+            if item.target not in names[: index + 1]:
+                message = (
+                    f"entity {spec.name!r}, field {item.name!r}: {item.target!r} must be "
+                    f"declared before {spec.name!r} (the association table {item.table!r} "
+                    "is created with its owner's table)"
+                )
+                raise EntityRuleError(message)
 
 
 def _cycle(graph: Mapping[str, Sequence[str]]) -> list[str]:
@@ -1686,21 +1725,43 @@ class RelationGraph:
 
     @property
     def targets(self) -> list[EntitySpec]:
-        """Entities some relation points at, in declaration order."""
+        """Entities some many-to-one relation points at, in declaration order."""
         return [spec for spec in self.specs if self.dependants(spec.name)]
 
-    def indexes_created_by(self, name: str) -> list[EntitySpec]:
-        """Targets whose ``(tenant_id, id)`` index the revision of ``name`` creates.
+    @property
+    def links(self) -> list[Many]:
+        """Every many-to-many relation, in declaration order."""
+        return [item for spec in self.specs for item in spec.many]
 
-        The first entity, in declaration order, that refers to a target creates it, so
-        appending entities never changes an earlier revision.
+    def linked_to(self, name: str) -> list[Many]:
+        """The many-to-many relations whose target is ``name``, in declaration order."""
+        return [item for item in self.links if item.target == name]
+
+    def referrers(self, name: str) -> list[str]:
+        """Entities whose foreign keys refer to ``name``'s ``(tenant_id, id)``, in order.
+
+        A many-to-one child refers to its target; a many-to-many owner's association table
+        refers to both the owner and the target.
         """
-        found: list[EntitySpec] = []
-        for target in self.targets:
-            first = self.dependants(target.name)[0].entity
-            if first.name == name:
-                found.append(target)
-        return found
+        found = {d.entity.name for d in self.dependants(name)}
+        found |= {item.owner for item in self.links if name in {item.owner, item.target}}
+        return [spec.name for spec in self.specs if spec.name in found]
+
+    def keyed(self, name: str) -> bool:
+        """Whether ``name``'s table needs the unique ``(tenant_id, id)`` index."""
+        return bool(self.referrers(name))
+
+    def indexes_created_by(self, name: str) -> list[EntitySpec]:
+        """Entities whose ``(tenant_id, id)`` index the revision of ``name`` creates.
+
+        The first entity, in declaration order, whose foreign keys refer to a table creates
+        its index, so appending entities never changes an earlier revision.
+        """
+        return [
+            spec
+            for spec in self.specs
+            if self.keyed(spec.name) and self.referrers(spec.name)[0] == name
+        ]
 
     @property
     def removable(self) -> list[EntitySpec]:
@@ -1725,6 +1786,17 @@ class RelationGraph:
                     needed.add(field.relation.target)
                     frontier.append(field.relation.target)
         return [spec for spec in self.specs if spec.name in needed]
+
+    @property
+    def seeded(self) -> list[EntitySpec]:
+        """Entities the rendered tests store a row of per tenant: parents, and relations' ends.
+
+        Every many-to-one target, every entity a row needs first, and both ends of every
+        many-to-many relation.
+        """
+        names = {spec.name for spec in self.parents + self.targets}
+        names |= {end for item in self.links for end in (item.owner, item.target)}
+        return [spec for spec in self.specs if spec.name in names]
 
     @property
     def parents(self) -> list[EntitySpec]:

@@ -56,6 +56,8 @@ def _content(
             for f in entity.relations
             if f.relation
         ]
+    if entity.many:
+        content["many"] = [[item.table, item.target] for item in entity.many]
     if indexes:
         content["indexes"] = [target.table for target in indexes]
     return json.dumps(content, sort_keys=True).encode()

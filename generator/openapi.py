@@ -462,6 +462,48 @@ def _nested_paths(e: EntitySpec, specs: list[EntitySpec]) -> Json:
     return paths
 
 
+def _link_paths(e: EntitySpec, specs: list[EntitySpec]) -> Json:
+    """The reads and writes of ``e``'s many-to-many relations: ``/tasks/{item_id}/tags``."""
+    by_name = {spec.name: spec for spec in specs}
+    paths: Json = {}
+    for item in e.many:
+        target = by_name[item.target]
+        listed = f"/api/v1/{e.path}/{{item_id}}/{item.name}"
+        linked = f"{listed}/{{{item.target_column}}}"
+        target_id = {
+            "name": item.target_column,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "format": "uuid", "title": _title(item.target_column)},
+        }
+        paths[listed] = {
+            "get": _operation(
+                e, f"list_linked_{item.name}", listed, "get",
+                f"List the {target.label} rows linked to {e.article} {e.label}",
+                f"Return one page of the linked {target.label} rows, oldest first."
+                f"\n\n404: no such {e.label} in the tenant.",
+                parameters=[_ITEM_ID, *_PAGE_PARAMETERS], success=("200", f"{target.name}Page"),
+            )
+        }
+        paths[linked] = {
+            "put": _operation(
+                e, f"link_{item.name}", linked, "put",
+                f"Link {target.article} {target.label} to {e.article} {e.label}",
+                "Link the two rows; linked already is fine. Owners and managers only."
+                f"\n\n404: no such {e.label} in the tenant; 422: no such {target.label}.",
+                parameters=[_ITEM_ID, target_id], success=("204", None),
+            ),
+            "delete": _operation(
+                e, f"unlink_{item.name}", linked, "delete",
+                f"Unlink {target.article} {target.label} from {e.article} {e.label}",
+                "Remove the link if there is one. Owners and managers only."
+                f"\n\n404: no such {e.label} in the tenant.",
+                parameters=[_ITEM_ID, target_id], success=("204", None),
+            ),
+        }  # fmt: skip
+    return paths
+
+
 def openapi_document(entities: object, title: str, description: str, version: str) -> Json:
     """The OpenAPI document the rendered app serves at ``/openapi.json``."""
     specs = parse_entities(entities)
@@ -470,6 +512,7 @@ def openapi_document(entities: object, title: str, description: str, version: st
     for spec in specs:
         paths.update(_paths(spec))
         paths.update(_nested_paths(spec, specs))
+        paths.update(_link_paths(spec, specs))
         schemas.update(_schemas(spec))
     return {
         "openapi": "3.1.0",
