@@ -484,7 +484,7 @@ def _link_paths(e: EntitySpec, specs: list[EntitySpec]) -> Json:
                 f"\n\n404: no such {e.label} in the tenant.",
                 parameters=[_ITEM_ID, *_PAGE_PARAMETERS], success=("200", f"{target.name}Page"),
             )
-        }
+        }  # fmt: skip
         paths[linked] = {
             "put": _operation(
                 e, f"link_{item.name}", linked, "put",
@@ -511,8 +511,8 @@ def openapi_document(entities: object, title: str, description: str, version: st
     schemas: Json = dict(_FIXED_SCHEMAS)
     for spec in specs:
         paths.update(_paths(spec))
+        paths.update(_link_paths(spec, specs))  # on the entity's own router, after its routes
         paths.update(_nested_paths(spec, specs))
-        paths.update(_link_paths(spec, specs))
         schemas.update(_schemas(spec))
     return {
         "openapi": "3.1.0",

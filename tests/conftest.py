@@ -135,7 +135,8 @@ def extreme_project(copie_session: Copie, template_dir: Path) -> Path:
 
 #: Every constraint, enums (one nullable), defaults, unique fields (one nullable), list
 #: filters and sort keys, and relations: a required many-to-one with cascade, an optional
-#: self-reference with set_null, and a chain (Note -> Task -> Project) with restrict.
+#: self-reference with set_null, a chain (Note -> Task -> Project) with restrict, and two
+#: many-to-many relations (Task.tags to Tag, whose label is unique; Task.related to Task).
 CONSTRAINED_ENTITIES: list[dict[str, Any]] = yaml.safe_load(
     """
 - name: Project
@@ -147,6 +148,9 @@ CONSTRAINED_ENTITIES: list[dict[str, Any]] = yaml.safe_load(
     active: {type: bool, default: true}
     starts_on: {type: "date?", min: 2020-01-01, unique: true}
   list: {filter: [active], sort: [code, name, starts_on]}
+- name: Tag
+  fields:
+    label: {type: str, max_length: 40, unique: true}
 - name: Task
   fields:
     title: {type: str, min_length: 3, max_length: 200}
@@ -159,6 +163,8 @@ CONSTRAINED_ENTITIES: list[dict[str, Any]] = yaml.safe_load(
     notes: {type: "text?", min_length: 2}
     project: {belongs_to: Project, on_delete: cascade}
     parent: {belongs_to: "Task?", on_delete: set_null}
+    tags: {many: Tag}
+    related: {many: Task}
   workflow:
     initial: todo
     transitions: {todo: [done, cancelled], done: [], cancelled: []}
