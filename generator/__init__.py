@@ -6,4 +6,4 @@ The package supplies what the template needs at render time (the Jinja filters o
 :func:`generator.validate.validate_project`, which runs a rendered project's own checks).
 """
 
-__version__ = "0.6.0"
+__version__ = "0.7.0"
