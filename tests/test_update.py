@@ -32,6 +32,7 @@ PROJECT_ENTITY = {
         },
         "stage": {"enum": ["draft", "live"], "default": "draft"},
         "origin": {"belongs_to": "Task", "on_delete": "cascade"},
+        "members": {"many": "Task"},
     },
     "list": {"filter": ["stage"], "sort": ["title"]},
 }
@@ -132,6 +133,19 @@ def test_adding_an_entity_keeps_hand_edits_and_stays_green(
             "SELECT sql FROM sqlite_master WHERE name = 'ux_tasks_tenant_id_id'"
         )
     assert index == "CREATE UNIQUE INDEX ux_tasks_tenant_id_id ON tasks (tenant_id, id)"
+    # The many-to-many relation's association table, created by the same new revision.
+    with sqlite3.connect(tmp_path / "live.db") as connection:
+        [(links,)] = connection.execute(
+            "SELECT sql FROM sqlite_master WHERE name = 'project_members'"
+        )
+    assert (
+        "CONSTRAINT fk_project_members_project_id FOREIGN KEY(tenant_id, project_id) "
+        "REFERENCES projects (tenant_id, id) ON DELETE CASCADE"
+    ) in links
+    assert (
+        "CONSTRAINT fk_project_members_member_id FOREIGN KEY(tenant_id, member_id) "
+        "REFERENCES tasks (tenant_id, id) ON DELETE CASCADE"
+    ) in links
     assert f'revision: str = "{version}"' in project_migration
     report: Report = validate_project(project)
     assert report.passed, "\n".join(r.output[-2000:] for r in report.results if not r.passed)
