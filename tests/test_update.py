@@ -118,7 +118,15 @@ def test_adding_an_entity_keeps_hand_edits_and_stays_green(
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
         [(version,)] = connection.execute("SELECT version_num FROM alembic_version")
     assert {"tasks", "projects"} <= tables
-    with sqlite3.connect(tmp_path / "live.db") as connection:
+    assert_new_schema(tmp_path / "live.db")
+    assert f'revision: str = "{version}"' in project_migration
+    report: Report = validate_project(project)
+    assert report.passed, "\n".join(r.output[-2000:] for r in report.results if not r.passed)
+
+
+def assert_new_schema(live: Path) -> None:
+    """The new entity's table, its keys, and its association table, in the live database."""
+    with sqlite3.connect(live) as connection:
         [(schema,)] = connection.execute("SELECT sql FROM sqlite_master WHERE name = 'projects'")
     assert "CONSTRAINT uq_projects_code UNIQUE (tenant_id, code)" in schema
     assert "CONSTRAINT ck_projects_stage CHECK" in schema
@@ -128,13 +136,13 @@ def test_adding_an_entity_keeps_hand_edits_and_stays_green(
         "CONSTRAINT fk_projects_origin_id FOREIGN KEY(tenant_id, origin_id) "
         "REFERENCES tasks (tenant_id, id) ON DELETE CASCADE"
     ) in schema
-    with sqlite3.connect(tmp_path / "live.db") as connection:
+    with sqlite3.connect(live) as connection:
         [(index,)] = connection.execute(
             "SELECT sql FROM sqlite_master WHERE name = 'ux_tasks_tenant_id_id'"
         )
     assert index == "CREATE UNIQUE INDEX ux_tasks_tenant_id_id ON tasks (tenant_id, id)"
     # The many-to-many relation's association table, created by the same new revision.
-    with sqlite3.connect(tmp_path / "live.db") as connection:
+    with sqlite3.connect(live) as connection:
         [(links,)] = connection.execute(
             "SELECT sql FROM sqlite_master WHERE name = 'project_members'"
         )
@@ -146,6 +154,3 @@ def test_adding_an_entity_keeps_hand_edits_and_stays_green(
         "CONSTRAINT fk_project_members_member_id FOREIGN KEY(tenant_id, member_id) "
         "REFERENCES tasks (tenant_id, id) ON DELETE CASCADE"
     ) in links
-    assert f'revision: str = "{version}"' in project_migration
-    report: Report = validate_project(project)
-    assert report.passed, "\n".join(r.output[-2000:] for r in report.results if not r.passed)
