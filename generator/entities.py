@@ -200,18 +200,22 @@ class Many:
 
     @property
     def fk_owner(self) -> str:
-        """The foreign key from the association table to the owner."""
-        return f"fk_{self.table}_{self.owner_column}"
+        """The foreign key from the association table to the owner.
+
+        Named by role, not column: PostgreSQL cuts names at 63 characters, and a table
+        named by two 20-character names plus a column would pass that.
+        """
+        return f"fk_{self.table}_owner"
 
     @property
     def fk_target(self) -> str:
         """The foreign key from the association table to the target."""
-        return f"fk_{self.table}_{self.target_column}"
+        return f"fk_{self.table}_target"
 
     @property
     def target_index(self) -> str:
         """The index that finds the links of one target: deletes of a target use it."""
-        return f"ix_{self.table}_{self.target_column}"
+        return f"ix_{self.table}_target"
 
 
 @dataclass(frozen=True, slots=True)
@@ -1421,6 +1425,13 @@ def _parse_entity(index: int, raw: object) -> EntitySpec:
         if answer.workflow is not None
         else None
     )
+    for link in many:
+        if workflow is not None and link.target_column == workflow.field:
+            message = (
+                f"entity {name!r}, field {link.name!r}: its list filter "
+                f"{link.target_column!r} clashes with the workflow field"
+            )
+            raise EntityRuleError(message)
     by_name = {field.name: field for field in fields}
     for owner in answer.ownership:
         if owner not in by_name or by_name[owner].type != "str":
@@ -1503,6 +1514,13 @@ def _check_columns(entity: str, fields: Sequence[FieldSpec], many: Sequence[Many
             raise EntityRuleError(message)
         seen.add(field.name)
     for item in many:
+        if item.target_column in seen:
+            message = (
+                f"entity {entity!r}, field {item.name!r}: its list filter "
+                f"{item.target_column!r} clashes with another field or relation; name it otherwise"
+            )
+            raise EntityRuleError(message)
+        seen.add(item.target_column)
         if item.target_column == item.owner_column:
             message = (
                 f"entity {entity!r}, field {item.name!r}: the association table would hold "

@@ -371,6 +371,18 @@ def _paths(e: EntitySpec) -> Json:
                 "schema": {"anyOf": [kind, _NULL], "title": _title(field.name)},
             }
         )
+    for link in e.many:
+        list_parameters.append(
+            {
+                "name": link.target_column,
+                "in": "query",
+                "required": False,
+                "schema": {
+                    "anyOf": [{"type": "string", "format": "uuid"}, _NULL],
+                    "title": _title(link.target_column),
+                },
+            }
+        )
     if e.listing:
         list_parameters.append(
             {

@@ -28,7 +28,8 @@ EXTREME_ANSWERS: Mapping[str, str] = {
     "team_email": "ops+billing@example.org",
     "python_version": "3.12",
     # Entity, field, state and workflow-field names at their length limits (20), every
-    # field type, an ownership field, and an entity with one boolean field only.
+    # field type, an ownership field, a many-to-many self-reference (the longest names a
+    # link gets), and an entity with one boolean field only.
     "entities": """
 - name: LineItemAllocationXy
   fields:
@@ -42,6 +43,7 @@ EXTREME_ANSWERS: Mapping[str, str] = {
     ratio: float
     day: date
     responsible_user_xyz: "str?"
+    linked_allocation_xy: {many: LineItemAllocationXy}
   workflow:
     field: lifecycle_state_xyza
     initial: awaiting_review_xyza

@@ -102,6 +102,12 @@ BAD_ENTITIES: list[tuple[object, str]] = [
       {"name": "TaskTag", "fields": {"a": "str"}}],
      "entity 'Task', field 'tags': its association table 'task_tags' clashes with the table "
      "of entity 'TaskTag'"),
+    ([{"name": "Tag", "fields": {"a": "str"}},
+      {"name": "Task", "fields": {"tag_id": "uuid", "tags": {"many": "Tag"}}}],
+     "entity 'Task', field 'tags': its list filter 'tag_id' clashes with another field"),
+    ([{"name": "Tag", "fields": {"a": "str"}},
+      {"name": "Task", "fields": {"a": "str", "tags": {"many": "Tag"}, "tag": {"many": "Tag"}}}],
+     "entity 'Task', field 'tag': its list filter 'tag_id' clashes with another field"),
     ([{"name": "Task", "fields": {"a": "str", "tasks": {"many": "Task"}}}],
      "the association table would hold 'task_id' twice; name the relation otherwise"),
     ([{"name": "Task", "fields": {"a": "str", "tags": {"many": "Tag?"}}}],

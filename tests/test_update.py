@@ -147,10 +147,10 @@ def assert_new_schema(live: Path) -> None:
             "SELECT sql FROM sqlite_master WHERE name = 'project_members'"
         )
     assert (
-        "CONSTRAINT fk_project_members_project_id FOREIGN KEY(tenant_id, project_id) "
+        "CONSTRAINT fk_project_members_owner FOREIGN KEY(tenant_id, project_id) "
         "REFERENCES projects (tenant_id, id) ON DELETE CASCADE"
     ) in links
     assert (
-        "CONSTRAINT fk_project_members_member_id FOREIGN KEY(tenant_id, member_id) "
+        "CONSTRAINT fk_project_members_target FOREIGN KEY(tenant_id, member_id) "
         "REFERENCES tasks (tenant_id, id) ON DELETE CASCADE"
     ) in links
