@@ -314,12 +314,17 @@ def _operation(
     return operation
 
 
-_ITEM_ID: Final[Json] = {
-    "name": "item_id",
-    "in": "path",
-    "required": True,
-    "schema": {"type": "string", "format": "uuid", "title": "Item Id"},
-}
+def _uuid_in_path(name: str) -> Json:
+    """A path parameter holding a UUID, as FastAPI describes ``name: uuid.UUID``."""
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "format": "uuid", "title": _title(name)},
+    }
+
+
+_ITEM_ID: Final[Json] = _uuid_in_path("item_id")
 
 
 _PAGE_PARAMETERS: Final[list[Json]] = [
@@ -456,12 +461,7 @@ def _nested_paths(e: EntitySpec, specs: list[EntitySpec]) -> Json:
         assert field.relation is not None  # noqa: S101 - nested_relations() selects them
         target = by_name[field.relation.target]
         path = f"/api/v1/{target.path}/{{parent_id}}/{e.path}"
-        parent_id = {
-            "name": "parent_id",
-            "in": "path",
-            "required": True,
-            "schema": {"type": "string", "format": "uuid", "title": "Parent Id"},
-        }
+        parent_id = _uuid_in_path("parent_id")
         paths[path] = {
             "get": _operation(
                 e, f"list_by_{field.relation.name}", path, "get",
@@ -482,12 +482,7 @@ def _link_paths(e: EntitySpec, specs: list[EntitySpec]) -> Json:
         target = by_name[item.target]
         listed = f"/api/v1/{e.path}/{{item_id}}/{item.name}"
         linked = f"{listed}/{{{item.target_column}}}"
-        target_id = {
-            "name": item.target_column,
-            "in": "path",
-            "required": True,
-            "schema": {"type": "string", "format": "uuid", "title": _title(item.target_column)},
-        }
+        target_id = _uuid_in_path(item.target_column)
         paths[listed] = {
             "get": _operation(
                 e, f"list_linked_{item.name}", listed, "get",
