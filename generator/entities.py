@@ -194,11 +194,6 @@ class Many:
         return f"{self.owner}{naming.pascal_case(naming.singular(self.name))}"
 
     @property
-    def handler(self) -> str:
-        """The suffix of its handlers' names: ``task_tags``."""
-        return self.table
-
-    @property
     def fk_owner(self) -> str:
         """The foreign key from the association table to the owner.
 
@@ -1750,6 +1745,10 @@ class RelationGraph:
     def links(self) -> list[Many]:
         """Every many-to-many relation, in declaration order."""
         return [item for spec in self.specs for item in spec.many]
+
+    def handler(self, item: Many) -> str:
+        """The suffix of ``item``'s handlers: its name, or its table if another shares it."""
+        return item.name if [i.name for i in self.links].count(item.name) == 1 else item.table
 
     def linked_to(self, name: str) -> list[Many]:
         """The many-to-many relations whose target is ``name``, in declaration order."""
