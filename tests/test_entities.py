@@ -11,7 +11,7 @@ import yaml
 
 from generator.answers import answer_error
 from generator.entities import UNIQUE_ROWS, distinct_values, parse_entities, workflow_path
-from generator.extension import from_import
+from generator.filters import from_import
 
 TASK: dict[str, Any] = {"name": "Task", "fields": {"title": "str"}}
 TWO_STATES = {"a": ["b"], "b": []}

@@ -6,13 +6,13 @@ import pytest
 from jinja2 import Environment, StrictUndefined
 
 from generator import versions
-from generator.extension import FILTERS, BlueprintExtension, pinned, quoted
+from generator.filters import FILTERS, FiltersExtension, pinned, quoted
 
 
 def _environment() -> Environment:
     # Copier renders code, not HTML: no autoescaping, as in Copier itself.
     return Environment(
-        extensions=[BlueprintExtension],
+        extensions=[FiltersExtension],
         undefined=StrictUndefined,
         autoescape=False,  # noqa: S701
     )

@@ -5,8 +5,10 @@ import sys
 import zipfile
 
 import pytest
+from packaging.version import Version
 
 from generator import __version__
+from generator.releases import is_final
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.xdist_group("package")
@@ -51,5 +53,9 @@ def test_the_changelog_has_a_section_for_the_version_the_generator_reports() -> 
         line.removeprefix("## ") for line in changelog.splitlines() if line.startswith("## ")
     ]
 
-    assert sections[0] == __version__
-    assert sections == sorted(sections, key=lambda v: tuple(map(int, v.split("."))), reverse=True)
+    # A development version sits under "Unreleased"; a release version is its own section.
+    expected = "Unreleased" if not is_final(__version__) else __version__
+    assert sections[0] == expected
+    released = [section for section in sections if section != "Unreleased"]
+    assert released == sorted(released, key=lambda v: tuple(map(int, v.split("."))), reverse=True)
+    assert is_final(__version__) or Version(__version__) > Version(released[0])

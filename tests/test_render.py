@@ -1,8 +1,10 @@
 """What a render writes: complete, fully rendered, answer-driven and byte-identical."""
 
-import hashlib
 import itertools
 import re
+import shutil
+import subprocess
+import sys
 import time
 import tomllib
 from pathlib import Path
@@ -14,6 +16,10 @@ from pytest_copie.plugin import Copie
 from generator import versions
 from generator.migrations import migrations
 from tests.conftest import EXTREME_ANSWERS, THREE_ENTITIES, render_with
+from tests.golden import GOLDEN_REVISIONS, read_digests, revision_digests
+
+#: The entity tables and their ER diagram.
+ENTITIES_DOCUMENT = "docs/architecture/entities.md"
 
 pytestmark = pytest.mark.xdist_group("renders")
 
@@ -244,6 +250,39 @@ def test_no_lock_file_is_rendered(default_project: Path) -> None:
     assert not (default_project / "uv.lock").exists()
 
 
+def test_no_bytecode_is_ever_rendered(copie: Copie, template_dir: Path, tmp_path: Path) -> None:
+    # pip byte-compiles the template's .py files when it installs the wheel; a local run
+    # of the template's own files leaves caches too. Neither may reach a service.
+    template = tmp_path / "installed-template"
+    shutil.copytree(template_dir, template)
+    for folder in (template / "template", *sorted((template / "template").glob("**/tests"))):
+        (folder / "__pycache__").mkdir(exist_ok=True)
+        (folder / "__pycache__" / "conftest.cpython-311.pyc").write_bytes(b"\x00junk")
+    (template / "template" / "stray.pyc").write_bytes(b"\x00junk")
+
+    project = render_with(copie, template, {})
+
+    assert [path for path in project.rglob("*") if "__pycache__" in path.parts] == []
+    assert list(project.rglob("*.py[cod]")) == []
+
+
+def test_a_workflow_with_one_move_formats_clean(copie: Copie, template_dir: Path) -> None:
+    entities = "- name: Ticket\n  fields: {title: str}\n  workflow:\n    initial: open\n"
+    entities += "    transitions: {open: [closed], closed: []}\n"
+    project = render_with(copie, template_dir, {"entities": entities})
+    domain = project / "src" / "task_service" / "domain" / "ticket.py"
+
+    assert 'MOVES: Final = (("open", "closed"),)\n' in domain.read_text("utf-8")
+    checked = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "--diff", str(domain)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
 def test_renders_are_byte_identical_across_folders_and_time(
     copie: Copie, template_dir: Path
 ) -> None:
@@ -267,45 +306,28 @@ def test_the_same_answers_give_the_same_bytes_however_they_were_given(
     assert _files(explicit) == _files(default_project)
 
 
-def test_entities_without_the_new_keys_render_exactly_as_before(
-    three_entities_project: Path,
-) -> None:
-    """Hashes of every file of the three-entity render, taken before constraints existed.
+def test_released_revisions_never_move(three_entities_project: Path) -> None:
+    """The revisions a three-entity service applied to its database, hashed at 0.3.0.
 
-    The one file added since is the entities document (its own test follows); every file
-    that existed before is byte for byte the same.
+    Deployed databases know these files by their revision ids: a change to one strands
+    every service that applied it, so no release may change a byte of them. The other
+    files may change between releases (a version bump in ``generator/versions.py`` moves
+    ``pyproject.toml``); each release renders as itself (``tests/test_releases.py``).
+    ``python -m tests.golden`` writes the file for a *new* answer set only.
     """
-    golden = Path(__file__).parent / "golden" / "three_entities.sha256"
-    expected: dict[str, str] = {}
-    for line in golden.read_text(encoding="utf-8").splitlines():
-        digest, path = line.split(maxsplit=1)
-        expected[path] = digest
-    actual = {
-        f"./{path.relative_to(three_entities_project).as_posix()}": hashlib.sha256(
-            path.read_bytes()
-        ).hexdigest()
-        for path in three_entities_project.rglob("*")
-        if path.is_file() and path.name != ".copier-answers.yml" and ".git" not in path.parts
-    }
-
-    assert set(actual) - set(expected) == {ADDED_SINCE}
-    assert {path: actual[path] for path in expected} == expected
-
-
-#: The file the three-entity render gained after the golden hashes were taken.
-ADDED_SINCE = "./docs/architecture/entities.md"
+    assert revision_digests(three_entities_project) == read_digests(GOLDEN_REVISIONS)
 
 
 def test_the_entities_document_has_a_deterministic_er_diagram(
     copie_session: Copie, template_dir: Path, three_entities_project: Path
 ) -> None:
     """The diagram lists every entity and column, and renders the same bytes twice."""
-    document = (three_entities_project / ADDED_SINCE).read_text(encoding="utf-8")
+    document = (three_entities_project / ENTITIES_DOCUMENT).read_text(encoding="utf-8")
     again = render_with(
         copie_session, template_dir, {"entities": yaml.safe_dump(THREE_ENTITIES, sort_keys=False)}
     )
 
-    assert (again / ADDED_SINCE).read_text(encoding="utf-8") == document
+    assert (again / ENTITIES_DOCUMENT).read_text(encoding="utf-8") == document
     diagram = document.split("```mermaid\n", 1)[1].split("```", 1)[0]
     assert diagram.startswith("erDiagram\n")
     for entity in THREE_ENTITIES:

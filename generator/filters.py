@@ -1,0 +1,155 @@
+"""The template's filters: pure, typed functions registered by one Jinja extension.
+
+Copier does not load :class:`FiltersExtension` directly: it loads
+:class:`generator.release.ReleaseExtension`, which hands the environment to the
+``FiltersExtension`` of the release being rendered (this module when the installed
+generator is that release). No filter reads the clock, the network, the environment or
+the file system.
+"""
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from jinja2 import Environment
+from jinja2.ext import Extension
+
+from generator import naming, versions
+from generator.answers import QUESTIONS, answer_error
+from generator.entities import (
+    LINE_LENGTH,
+    entity_spec,
+    entity_specs,
+    relation_graph,
+    workflow_path,
+)
+from generator.migrations import migration
+from generator.openapi import nested_relations, openapi_json
+
+_REQUIREMENT = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?P<extras>\[[a-z0-9,_-]+\])?")
+
+
+def pinned(requirement: str) -> str:
+    """Pin a requirement to the version of the generator's one version table.
+
+    Args:
+        requirement: A distribution name, optionally with extras: ``"uvicorn[standard]"``.
+
+    Returns:
+        The requirement with its exact version: ``"uvicorn[standard]==0.54.0"``.
+
+    Raises:
+        KeyError: The distribution is not in :data:`generator.versions.ALL`, so the
+            render fails instead of producing an unpinned dependency.
+    """
+    match = _REQUIREMENT.fullmatch(requirement)
+    if match is None:
+        raise KeyError(f"not a requirement: {requirement!r}")
+    name = match["name"].lower().replace("_", "-")
+    if name not in versions.ALL:
+        raise KeyError(f"{name!r} is not in the generator's version table (generator/versions.py)")
+    return f"{requirement}=={versions.ALL[name]}"
+
+
+def action(name: str) -> str:
+    """A GitHub Action pinned from the version table: ``actions/checkout@v4``.
+
+    Raises:
+        KeyError: The action is not in :data:`generator.versions.ACTIONS`.
+    """
+    return f"{name}@{versions.ACTIONS[name]}"
+
+
+def image(name: str, python_version: str | None = None) -> str:
+    """A container image pinned from the version table: ``postgres:16-bookworm``.
+
+    The ``python`` image takes the answered Python version: ``python:3.13-slim-bookworm``.
+
+    Raises:
+        KeyError: The image is not in :data:`generator.versions.IMAGES`.
+    """
+    tag = versions.IMAGES[name]
+    if python_version is not None:
+        tag = f"{python_version}-{tag}"
+    return f"{name}:{tag}"
+
+
+def version_of(distribution: str) -> str:
+    """Return the pinned version of ``distribution`` from the version table."""
+    return versions.ALL[distribution]
+
+
+def _member_key(name: str) -> tuple[int, str]:
+    if name.isupper() and len(name) > 1:
+        return (0, name)
+    return (1, name) if name[:1].isupper() else (2, name)
+
+
+def from_import(module: str, names: str | list[str], line_length: int = LINE_LENGTH) -> str:
+    """Write ``from module import names`` exactly as ruff's isort would.
+
+    Members are ordered constants, classes, then the rest; a line longer than
+    ``line_length`` becomes one member per line with a trailing comma.
+    """
+    members = [names] if isinstance(names, str) else list(names)
+    ordered = sorted(dict.fromkeys(members), key=_member_key)
+    line = f"from {module} import {', '.join(ordered)}"
+    if len(line) <= line_length:
+        return line
+    body = "".join(f"    {name},\n" for name in ordered)
+    return f"from {module} import (\n{body})"
+
+
+def ordered_answers(answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Copier's recorded answers in a fixed order: its own keys, then the questions' order.
+
+    Copier lists answers given with ``--data`` first; ordering them here keeps the answers
+    file byte-identical however the same answers were given.
+    """
+    own = sorted(key for key in answers if key.startswith("_"))
+    asked = [key for key in QUESTIONS if key in answers]
+    rest = sorted(key for key in answers if key not in own and key not in asked)
+    return {key: answers[key] for key in [*own, *asked, *rest]}
+
+
+def quoted(value: str) -> str:
+    """Quote a string for a double-quoted literal in JSON, TOML, YAML or Python.
+
+    The JSON escaping is valid in all four, and non-ASCII text stays readable.
+    """
+    return json.dumps(value, ensure_ascii=False)
+
+
+FILTERS: Final[dict[str, Callable[..., Any]]] = {
+    "action": action,
+    "image": image,
+    "answer_error": answer_error,
+    "camel_case": naming.camel_case,
+    "entity_spec": entity_spec,
+    "entity_specs": entity_specs,
+    "from_import": from_import,
+    "kebab_case": naming.kebab_case,
+    "migration": migration,
+    "nested_relations": nested_relations,
+    "openapi_json": openapi_json,
+    "ordered_answers": ordered_answers,
+    "pascal_case": naming.pascal_case,
+    "pinned": pinned,
+    "plural": naming.plural,
+    "quoted": quoted,
+    "relation_graph": relation_graph,
+    "singular": naming.singular,
+    "snake_case": naming.snake_case,
+    "version_of": version_of,
+    "workflow_path": workflow_path,
+}
+
+
+class FiltersExtension(Extension):
+    """Registers the generator's filters on the template's Jinja environment."""
+
+    def __init__(self, environment: Environment) -> None:
+        """Add every filter of :data:`FILTERS` to ``environment``."""
+        super().__init__(environment)
+        environment.filters.update(FILTERS)
