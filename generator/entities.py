@@ -47,6 +47,7 @@ import keyword
 import math
 import re
 import uuid
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
@@ -1524,7 +1525,43 @@ def _check_columns(entity: str, fields: Sequence[FieldSpec], many: Sequence[Many
             raise EntityRuleError(message)
 
 
+#: The last answers parsed, and what parsing them gave: Copier validates the answer and
+#: renders a hundred templates from it, and the ``blueprint`` CLI checks it before Copier
+#: runs; each distinct answer is parsed once per process. Specs are frozen, and callers
+#: get a list of their own.
+_PARSED: Final[OrderedDict[str, tuple[EntitySpec, ...] | str]] = OrderedDict()
+_PARSED_LIMIT: Final = 16
+
+
 def parse_entities(raw: object) -> list[EntitySpec]:
+    """Validate the ``entities`` answer and compute every entity's names (memoized).
+
+    Args:
+        raw: The answer as Copier holds it: a list of mappings.
+
+    Returns:
+        The entities, in the order given.
+
+    Raises:
+        EntityRuleError: The answer broke a rule; the message names the entity, the field
+            and the rule.
+    """
+    key = repr(raw)
+    if key not in _PARSED:
+        try:
+            _PARSED[key] = tuple(_parse_entities(raw))
+        except EntityRuleError as error:
+            _PARSED[key] = str(error)
+        while len(_PARSED) > _PARSED_LIMIT:
+            _PARSED.popitem(last=False)
+    _PARSED.move_to_end(key)
+    parsed = _PARSED[key]
+    if isinstance(parsed, str):
+        raise EntityRuleError(parsed)
+    return list(parsed)
+
+
+def _parse_entities(raw: object) -> list[EntitySpec]:
     """Validate the ``entities`` answer and compute every entity's names.
 
     Args:

@@ -9,7 +9,7 @@ the file system.
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any, Final
 
 from jinja2 import Environment
@@ -17,14 +17,8 @@ from jinja2.ext import Extension
 
 from generator import naming, versions
 from generator.answers import QUESTIONS, answer_error
-from generator.entities import (
-    LINE_LENGTH,
-    entity_spec,
-    entity_specs,
-    relation_graph,
-    workflow_path,
-)
-from generator.migrations import migration
+from generator.entities import LINE_LENGTH, EntityRuleError, workflow_path
+from generator.model import Model
 from generator.openapi import nested_relations, openapi_json
 
 _REQUIREMENT = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?P<extras>\[[a-z0-9,_-]+\])?")
@@ -126,11 +120,8 @@ FILTERS: Final[dict[str, Callable[..., Any]]] = {
     "image": image,
     "answer_error": answer_error,
     "camel_case": naming.camel_case,
-    "entity_spec": entity_spec,
-    "entity_specs": entity_specs,
     "from_import": from_import,
     "kebab_case": naming.kebab_case,
-    "migration": migration,
     "nested_relations": nested_relations,
     "openapi_json": openapi_json,
     "ordered_answers": ordered_answers,
@@ -138,7 +129,6 @@ FILTERS: Final[dict[str, Callable[..., Any]]] = {
     "pinned": pinned,
     "plural": naming.plural,
     "quoted": quoted,
-    "relation_graph": relation_graph,
     "singular": naming.singular,
     "snake_case": naming.snake_case,
     "version_of": version_of,
@@ -147,9 +137,41 @@ FILTERS: Final[dict[str, Callable[..., Any]]] = {
 
 
 class FiltersExtension(Extension):
-    """Registers the generator's filters on the template's Jinja environment."""
+    """Registers the generator's filters, and hands every template the entity model.
+
+    The context hook: each template Copier renders (files, paths, the answers file) gets
+    ``model``, the :class:`generator.model.Model` of the ``entities`` answer, built once
+    per answer and environment, so templates read attributes instead of re-parsing.
+    """
 
     def __init__(self, environment: Environment) -> None:
-        """Add every filter of :data:`FILTERS` to ``environment``."""
+        """Add :data:`FILTERS` to ``environment`` and the model to its contexts."""
         super().__init__(environment)
         environment.filters.update(FILTERS)
+        models: dict[str, Model | None] = {}
+
+        def model(entities: object) -> Model | None:
+            key = repr(entities)
+            if key not in models:
+                try:
+                    models[key] = Model.from_answer(entities)
+                except EntityRuleError:
+                    models[key] = None  # the answer's validator names the rule it broke
+            return models[key]
+
+        class ModelContext(environment.context_class):  # type: ignore[name-defined,misc]
+            def __init__(
+                self,
+                environment: Environment,
+                parent: dict[str, Any],
+                name: str | None,
+                blocks: dict[str, Any],
+                globals: MutableMapping[str, Any] | None = None,
+            ) -> None:
+                # While questions are asked the answer may still be YAML text: no model yet.
+                answer = parent.get("entities") if "_copier_conf" in parent else None
+                if isinstance(answer, list) and (built := model(answer)) is not None:
+                    parent["model"] = built
+                super().__init__(environment, parent, name, blocks, globals)
+
+        environment.context_class = ModelContext

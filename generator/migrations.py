@@ -9,9 +9,10 @@ the same answers give the same ids on every machine, at every time.
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from generator.entities import EntitySpec, RelationGraph, entity_spec, entity_specs
+from generator.entities import EntitySpec, RelationGraph, parse_entities
 
 #: Length of a revision id: as long as Alembic's own random ones.
 REVISION_LENGTH = 12
@@ -63,35 +64,26 @@ def _content(
     return json.dumps(content, sort_keys=True).encode()
 
 
-def migrations(entities: object, database: str) -> list[Migration]:
-    """Return the chain of revisions for ``entities``, oldest first.
+def chain(specs: Sequence[EntitySpec], graph: RelationGraph, database: str) -> list[Migration]:
+    """Return the chain of revisions for ``specs``, oldest first.
 
     Args:
-        entities: The ``entities`` answer.
+        specs: The parsed entities, in declaration order.
+        graph: Their relations (which revision creates which ``(tenant_id, id)`` index).
         database: The ``database`` answer; PostgreSQL revisions also enable row-level security.
     """
-    chain: list[Migration] = []
+    revisions: list[Migration] = []
     down_revision: str | None = None
-    specs = entity_specs(entities)
-    graph = RelationGraph(specs)
     for entity in specs:
         indexes = tuple(graph.indexes_created_by(entity.name))
         digest = hashlib.sha256(_content(entity, database, down_revision, indexes)).hexdigest()
         revision = digest[:REVISION_LENGTH]
-        chain.append(Migration(entity, revision, down_revision, indexes))
+        revisions.append(Migration(entity, revision, down_revision, indexes))
         down_revision = revision
-    return chain
+    return revisions
 
 
-def migration(entity: object, entities: object, database: str) -> Migration:
-    """Return the revision of one entity (an item of the ``entities`` answer).
-
-    Raises:
-        LookupError: ``entity`` is not one of ``entities``.
-    """
-    name = entity_spec(entity).name
-    for item in migrations(entities, database):
-        if item.entity.name == name:
-            return item
-    message = f"entity {name!r} is not one of the entities"
-    raise LookupError(message)
+def migrations(entities: object, database: str) -> list[Migration]:
+    """Return the chain of revisions for the ``entities`` answer, oldest first."""
+    specs = parse_entities(entities)
+    return chain(specs, RelationGraph(specs), database)

@@ -8,9 +8,10 @@ the proof: any drift between this module and the template fails it.
 """
 
 import json
+from collections.abc import Sequence
 from typing import Any, Final, cast
 
-from generator.entities import EntitySpec, FieldSpec, json_value, parse_entities
+from generator.entities import EntitySpec, FieldSpec, json_value
 
 Json = dict[str, Any]
 
@@ -511,9 +512,11 @@ def _link_paths(e: EntitySpec, specs: list[EntitySpec]) -> Json:
     return paths
 
 
-def openapi_document(entities: object, title: str, description: str, version: str) -> Json:
+def openapi_document(
+    specs: Sequence[EntitySpec], title: str, description: str, version: str
+) -> Json:
     """The OpenAPI document the rendered app serves at ``/openapi.json``."""
-    specs = parse_entities(entities)
+    specs = list(specs)
     paths: Json = dict(_HEALTH_PATHS)
     schemas: Json = dict(_FIXED_SCHEMAS)
     for spec in specs:
@@ -538,7 +541,9 @@ def openapi_document(entities: object, title: str, description: str, version: st
     }
 
 
-def openapi_json(entities: object, title: str, description: str, version: str = "0.1.0") -> str:
+def openapi_json(
+    specs: Sequence[EntitySpec], title: str, description: str, version: str = "0.1.0"
+) -> str:
     """The ``openapi_json`` filter: the document as the service's exporter writes it."""
-    document = openapi_document(entities, title, description, version)
+    document = openapi_document(specs, title, description, version)
     return json.dumps(document, indent=2, ensure_ascii=False)

@@ -1,12 +1,18 @@
 import ast
 import json
 import tomllib
+from collections import OrderedDict
+from pathlib import Path
 
 import pytest
+import yaml
 from jinja2 import Environment, StrictUndefined
+from pytest_copie.plugin import Copie
 
+from generator import entities as entities_module
 from generator import versions
 from generator.filters import FILTERS, FiltersExtension, pinned, quoted
+from tests.conftest import THREE_ENTITIES, render_with
 
 
 def _environment() -> Environment:
@@ -66,3 +72,41 @@ def test_quoted_is_a_valid_literal_in_python_json_and_toml(value: str, expected:
     assert ast.literal_eval(quoted(value)) == value
     assert json.loads(quoted(value)) == value
     assert tomllib.loads(f"key = {quoted(value)}")["key"] == value
+
+
+def test_every_copier_template_gets_the_entity_model_once() -> None:
+    environment = _environment()
+    entities = [
+        {"name": "Task", "fields": {"title": "str"}},
+        {"name": "Tag", "fields": {"a": "str"}},
+    ]
+    copier = {"_copier_conf": {}, "entities": entities}
+
+    names = environment.from_string("{{ model.specs | map(attribute='name') | join(',') }}")
+    one = environment.from_string("{{ model.of(entity).table }} {{ model.first.name }}")
+
+    assert names.render(copier) == "Task,Tag"
+    assert one.render(copier | {"entity": entities[1]}) == "tags Task"
+    # Outside Copier's rendering (no _copier_conf), and for an invalid answer, no model.
+    assert environment.from_string("{{ model is defined }}").render(entities=entities) == "False"
+    invalid = {"_copier_conf": {}, "entities": [{"name": "task"}]}
+    assert environment.from_string("{{ model is defined }}").render(invalid) == "False"
+
+
+def test_a_render_parses_the_entities_answer_once(
+    copie: Copie, template_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parses: list[object] = []
+    parse = entities_module._parse_entities
+
+    def counted(raw: object) -> list[entities_module.EntitySpec]:
+        parses.append(raw)
+        return parse(raw)
+
+    monkeypatch.setattr(entities_module, "_parse_entities", counted)
+    monkeypatch.setattr(entities_module, "_PARSED", OrderedDict())
+    answers = {"entities": yaml.safe_dump(THREE_ENTITIES, sort_keys=False)}
+
+    render_with(copie, template_dir, answers)
+
+    assert len(parses) == 1

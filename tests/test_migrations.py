@@ -3,7 +3,8 @@
 import pytest
 import yaml
 
-from generator.migrations import REVISION_LENGTH, migration, migrations
+from generator.migrations import REVISION_LENGTH, migrations
+from generator.model import Model
 
 TASK = {"name": "Task", "fields": {"title": "str"}}
 NOTE = {"name": "Note", "fields": {"body": "text"}}
@@ -53,11 +54,11 @@ def test_the_database_is_part_of_the_content() -> None:
 
 
 def test_one_entity_is_found_in_the_chain() -> None:
-    found = migration(NOTE, [TASK, NOTE], "sqlite")
+    found = Model.from_answer([TASK, NOTE]).migration(NOTE, "sqlite")
 
     assert found.down_revision == migrations([TASK], "sqlite")[0].revision
 
 
 def test_an_entity_outside_the_answer_is_an_error() -> None:
     with pytest.raises(LookupError, match="'Project' is not one of the entities"):
-        migration(PROJECT, [TASK, NOTE], "sqlite")
+        Model.from_answer([TASK, NOTE]).migration(PROJECT, "sqlite")
