@@ -9,8 +9,8 @@ import yaml
 from jinja2 import Environment, StrictUndefined
 from pytest_copie.plugin import Copie
 
-from generator import entities as entities_module
 from generator import versions
+from generator.entities import EntitySpec, rules
 from generator.filters import FILTERS, FiltersExtension, pinned, quoted
 from tests.conftest import THREE_ENTITIES, render_with
 
@@ -97,14 +97,14 @@ def test_a_render_parses_the_entities_answer_once(
     copie: Copie, template_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     parses: list[object] = []
-    parse = entities_module._parse_entities
+    parse = rules._parse_entities
 
-    def counted(raw: object) -> list[entities_module.EntitySpec]:
+    def counted(raw: object) -> list[EntitySpec]:
         parses.append(raw)
         return parse(raw)
 
-    monkeypatch.setattr(entities_module, "_parse_entities", counted)
-    monkeypatch.setattr(entities_module, "_PARSED", OrderedDict())
+    monkeypatch.setattr(rules, "_parse_entities", counted)
+    monkeypatch.setattr(rules, "_PARSED", OrderedDict())
     answers = {"entities": yaml.safe_dump(THREE_ENTITIES, sort_keys=False)}
 
     render_with(copie, template_dir, answers)

@@ -196,9 +196,11 @@ def _environment(root: Path) -> Environment:
 
 def _release_copy(tmp_path: Path, name: str, patch: str | None) -> Path:
     root = tmp_path / name
-    (root / "generator").mkdir(parents=True)
-    for path in (REPO / "generator").glob("*.py"):
-        (root / "generator" / path.name).write_bytes(path.read_bytes())
+    for path in (REPO / "generator").rglob("*.py"):
+        relative = path.relative_to(REPO)
+        if "__pycache__" not in relative.parts and "_template" not in relative.parts:
+            (root / relative).parent.mkdir(parents=True, exist_ok=True)
+            (root / relative).write_bytes(path.read_bytes())
     if patch is not None:
         naming = root / "generator" / "naming.py"
         naming.write_text(naming.read_text("utf-8") + patch, "utf-8")
