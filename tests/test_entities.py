@@ -155,6 +155,22 @@ BAD_ENTITIES: list[tuple[object, str]] = [
 
 
 @pytest.mark.parametrize(("entities", "rule"), BAD_ENTITIES)
+def test_every_bad_entities_answer_is_refused_with_its_rule(entities: object, rule: str) -> None:
+    message = answer_error(entities, "entities")
+
+    assert message.startswith("entities: ")
+    assert rule in message
+
+
+#: End to end through Copier, a few of the rules above: the answer's shape, a field rule,
+#: a workflow rule, a cross-entity rule and a list rule (each a full Copier run).
+THROUGH_COPIER = [BAD_ENTITIES[0], *(
+    next(case for case in BAD_ENTITIES if marker in case[1])
+    for marker in ("field", "workflow", "is not an entity", "list ")
+)]  # fmt: skip
+
+
+@pytest.mark.parametrize(("entities", "rule"), THROUGH_COPIER)
 def test_copier_refuses_bad_entities_and_writes_nothing(
     template_dir: Path, tmp_path: Path, entities: object, rule: str
 ) -> None:
