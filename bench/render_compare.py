@@ -1,63 +1,167 @@
-"""Render time of the template's default answers against a trivial one-file Copier template.
+"""Render cost as whole processes: the blueprint against a trivial template, 50 entities against 1.
 
-Usage: python bench/render_compare.py [--runs 9]
+Usage: python bench/render_compare.py [--runs 7] [--baseline REF]
 
-Both templates are plain folders (no git) in a scratch directory and are rendered with
-`copier.run_copy` in this process, alternating run by run, so both see the same machine
-state. Prints the median, min and max of each and the ratio of the medians: what the
-template itself costs on top of Copier's own fixed cost.
+Each render is a fresh ``python -c 'copier.run_copy(...)'`` process, as a user's
+``copier copy`` or ``blueprint new --no-validate`` is: interpreter start, imports, Copier,
+the template. The variants run alternately, round by round, so all see the same machine
+state; each prints the median CPU time (user + system of the process) and wall time, with
+min and max. Ratios are of medians:
+
+- blueprint (defaults) / trivial one-file template: what the template costs on top of
+  Copier's own fixed cost;
+- 50 entities / 1 entity: how render cost grows with the answer;
+- with ``--baseline REF``: the same renders with the template *and* generator code of a
+  git ref of this repository (a worktree first on ``sys.path``), e.g. the commit before a
+  change.
 """
 
 import argparse
+import json
+import os
+import resource
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import copier
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+GIT = shutil.which("git") or "git"
 TRIVIAL_QUESTIONS = "project_name:\n  type: str\n  default: Task Service\n"
 TRIVIAL_FILE = "# {{ project_name }}\n"
+_RENDER = (
+    "import json, sys, copier; copier.run_copy(sys.argv[1], sys.argv[2], "
+    "data=json.loads(sys.argv[3]), defaults=True, unsafe=True, quiet=True)"
+)
 
 
-def _render(template: Path, destination: Path) -> float:
-    started = time.perf_counter()
-    copier.run_copy(str(template), destination, defaults=True, unsafe=True, quiet=True)
-    return time.perf_counter() - started
+def entities(count: int) -> str:
+    """``count`` entities of a few fields each, every third with a workflow."""
+    found = []
+    for index in range(count):
+        name = f"Item{chr(65 + index // 10)}{chr(97 + index % 10)}"  # ItemAa ... ItemEj
+        entity: dict[str, object] = {
+            "name": name,
+            "fields": {"title": "str", "amount": "decimal?", "due": "date?", "done": "bool"},
+        }
+        if index % 3 == 0:
+            entity["workflow"] = {
+                "initial": "open",
+                "transitions": {"open": ["closed"], "closed": ["open"]},
+            }
+        found.append(entity)
+    return yaml.safe_dump(found, sort_keys=False)
+
+
+@dataclass
+class Variant:
+    """One render to repeat: a template folder, answers and, optionally, code to run it with."""
+
+    name: str
+    template: Path
+    answers: dict[str, str]
+    code: Path | None = None
+    cpu: list[float] = field(default_factory=list)
+    wall: list[float] = field(default_factory=list)
+    files: int = 0
+
+    def run(self, destination: Path) -> None:
+        """Render once in a new process; record its CPU and wall time."""
+        environment = dict(os.environ)
+        environment.pop("PYTHONPATH", None)
+        if self.code is not None:
+            environment["PYTHONPATH"] = str(self.code)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        completed = subprocess.run(
+            [sys.executable, "-c", _RENDER, str(self.template), str(destination),
+             json.dumps(self.answers)],
+            check=False, env=environment, cwd=destination.parent, capture_output=True, text=True,
+        )  # fmt: skip
+        if completed.returncode != 0:
+            raise SystemExit(f"{self.name}: the render failed\n{completed.stderr[-2000:]}")
+        self.wall.append(time.perf_counter() - started)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+        self.files = sum(1 for path in destination.rglob("*") if path.is_file())
+        shutil.rmtree(destination)
+
+
+def _template_copy(source: Path, destination: Path) -> Path:
+    destination.mkdir(parents=True)
+    shutil.copy2(source / "copier.yml", destination / "copier.yml")
+    shutil.copytree(source / "template", destination / "template")
+    return destination
+
+
+def _median(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f} s (min {min(values):.2f}, max {max(values):.2f})"
 
 
 def main() -> int:
-    """Render both templates alternately and print one line each, then the ratio."""
+    """Render every variant alternately; print a table and the ratios."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--baseline", help="a git ref of this repository to compare with")
     args = parser.parse_args()
+    fifty = entities(50)
     with tempfile.TemporaryDirectory() as folder:
         scratch = Path(folder)
-        blueprint = scratch / "blueprint"
-        blueprint.mkdir()
-        shutil.copy2(REPO / "copier.yml", blueprint / "copier.yml")
-        shutil.copytree(REPO / "template", blueprint / "template")
         trivial = scratch / "trivial"
         trivial.mkdir()
         (trivial / "copier.yml").write_text(TRIVIAL_QUESTIONS, "utf-8")
         (trivial / "README.md.jinja").write_text(TRIVIAL_FILE, "utf-8")
-        samples: dict[str, list[float]] = {"blueprint (defaults)": [], "trivial one-file": []}
-        for run in range(args.runs):
-            samples["blueprint (defaults)"].append(_render(blueprint, scratch / f"b{run}"))
-            samples["trivial one-file"].append(_render(trivial, scratch / f"t{run}"))
-        files = sum(1 for path in (scratch / "b0").rglob("*") if path.is_file())
-    for name, times in samples.items():
-        print(
-            f"{name}: median {statistics.median(times):.3f}s "
-            f"(min {min(times):.3f}s, max {max(times):.3f}s, n={len(times)})"
-        )
-    ratio = statistics.median(samples["blueprint (defaults)"]) / statistics.median(
-        samples["trivial one-file"]
-    )
-    print(f"blueprint / trivial: {ratio:.1f}x for {files} files")
+        current = _template_copy(REPO, scratch / "current")
+        variants = [
+            Variant("trivial one-file template", trivial, {}),
+            Variant("blueprint, defaults (1 entity)", current, {}),
+            Variant("blueprint, 50 entities", current, {"entities": fifty}),
+        ]
+        if args.baseline:
+            code = scratch / "baseline-code"
+            subprocess.run(
+                [GIT, "worktree", "add", "--quiet", "--detach", str(code), args.baseline],
+                cwd=REPO, check=True,
+            )  # fmt: skip
+            before = _template_copy(code, scratch / "baseline")
+            variants += [
+                Variant(f"{args.baseline}, defaults (1 entity)", before, {}, code),
+                Variant(f"{args.baseline}, 50 entities", before, {"entities": fifty}, code),
+            ]
+        try:
+            for run in range(args.runs):
+                for index, variant in enumerate(variants):
+                    variant.run(scratch / f"out-{run}-{index}")
+        finally:
+            if args.baseline:
+                subprocess.run(
+                    [GIT, "worktree", "remove", "--force", str(scratch / "baseline-code")],
+                    cwd=REPO, check=False,
+                )  # fmt: skip
+    print(f"{args.runs} runs each, alternating; PYTHONDONTWRITEBYTECODE="
+          f"{os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r}")  # fmt: skip
+    for variant in variants:
+        print(f"{variant.name} ({variant.files} files): "
+              f"CPU {_median(variant.cpu)}, wall {_median(variant.wall)}")  # fmt: skip
+
+    def ratio(a: Variant, b: Variant) -> str:
+        cpu = statistics.median(a.cpu) / statistics.median(b.cpu)
+        wall = statistics.median(a.wall) / statistics.median(b.wall)
+        return f"CPU {cpu:.2f}x, wall {wall:.2f}x"
+
+    print(f"defaults / trivial: {ratio(variants[1], variants[0])}")
+    print(f"50 entities / 1 entity: {ratio(variants[2], variants[1])}")
+    if args.baseline:
+        print(f"{args.baseline} defaults / trivial: {ratio(variants[3], variants[0])}")
+        print(f"{args.baseline} 50 / 1: {ratio(variants[4], variants[3])}")
+        print(f"defaults, now / {args.baseline}: {ratio(variants[1], variants[3])}")
+        print(f"50 entities, now / {args.baseline}: {ratio(variants[2], variants[4])}")
     return 0
 
 

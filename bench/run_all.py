@@ -15,15 +15,15 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 FULL: tuple[tuple[str, ...], ...] = (
-    ("render_compare.py", "--runs", "9"),
-    ("render_entities.py", "--runs", "3"),
+    ("render_compare.py", "--runs", "7"),
+    ("jinja_share.py",),
     ("fleet_status.py", "--services", "200", "--runs", "5"),
     ("service_throughput.py", "--seconds", "8", "--rounds", "5"),
     ("metrics_middleware.py", "--requests", "20000", "--rounds", "5"),
 )
 QUICK: tuple[tuple[str, ...], ...] = (
-    ("render_compare.py", "--runs", "3"),
-    ("render_entities.py", "--runs", "1"),
+    ("render_compare.py", "--runs", "1"),
+    ("jinja_share.py",),
     ("fleet_status.py", "--services", "20", "--runs", "1"),
     ("service_throughput.py", "--seconds", "2", "--rounds", "1"),
     ("metrics_middleware.py", "--requests", "2000", "--rounds", "1"),

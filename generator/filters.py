@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any, Final
 
-from jinja2 import Environment
+from jinja2 import Environment, Template, nodes
 from jinja2.ext import Extension
 
 from generator import naming, versions
@@ -149,14 +149,19 @@ class FiltersExtension(Extension):
         super().__init__(environment)
         environment.filters.update(FILTERS)
         models: dict[str, Model | None] = {}
+        # Copier hands every template the same answer object: look it up by identity first.
+        last: list[tuple[object, Model | None]] = []
 
         def model(entities: object) -> Model | None:
+            if last and last[0][0] is entities:
+                return last[0][1]
             key = repr(entities)
             if key not in models:
                 try:
                     models[key] = Model.from_answer(entities)
                 except EntityRuleError:
                     models[key] = None  # the answer's validator names the rule it broke
+            last[:] = [(entities, models[key])]
             return models[key]
 
         class ModelContext(environment.context_class):  # type: ignore[name-defined,misc]
@@ -175,3 +180,32 @@ class FiltersExtension(Extension):
                 super().__init__(environment, parent, name, blocks, globals)
 
         environment.context_class = ModelContext
+        _compile_each_string_once(environment)
+
+
+def _compile_each_string_once(environment: Environment) -> None:
+    """Make ``environment.from_string`` compile each distinct source once.
+
+    Copier renders every path part, answer default and validator with ``from_string``:
+    about a thousand compiles of a few hundred distinct strings per render. The compiled
+    template is reused; the extensions' preprocess hooks still run for every call
+    (Copier's ``yield`` tag resets its per-render state there), as a compile would run
+    them.
+    """
+    compile_string = environment.from_string
+    compiled: dict[str, Template] = {}
+
+    def from_string(
+        source: str | nodes.Template,
+        globals: MutableMapping[str, Any] | None = None,
+        template_class: type[Template] | None = None,
+    ) -> Template:
+        if not isinstance(source, str) or globals is not None or template_class is not None:
+            return compile_string(source, globals, template_class)
+        if source in compiled:
+            environment.preprocess(source)
+        else:
+            compiled[source] = compile_string(source)
+        return compiled[source]
+
+    environment.from_string = from_string  # type: ignore[method-assign]

@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache, cached_property
 
 from generator.entities.fields import FieldSpec, Many
 from generator.entities.spec import EntitySpec
@@ -32,31 +33,31 @@ class RelationGraph:
         """Index ``specs`` (validated, in declaration order)."""
         self.specs = tuple(specs)
         self._by_name = {spec.name: spec for spec in specs}
+        self._dependants: dict[str, list[Dependant]] = {spec.name: [] for spec in specs}
+        for spec in specs:
+            for field in spec.relations:
+                if field.relation is not None:
+                    self._dependants[field.relation.target].append(Dependant(spec, field))
 
     def of(self, name: str) -> EntitySpec:
         """The entity called ``name``."""
         return self._by_name[name]
 
-    @property
+    @cached_property
     def any(self) -> bool:
         """Whether some entity has a relation."""
         return any(spec.relations for spec in self.specs)
 
     def dependants(self, name: str) -> list[Dependant]:
         """The relations pointing at ``name``, in declaration order."""
-        return [
-            Dependant(spec, field)
-            for spec in self.specs
-            for field in spec.relations
-            if field.relation is not None and field.relation.target == name
-        ]
+        return list(self._dependants[name])
 
-    @property
+    @cached_property
     def targets(self) -> list[EntitySpec]:
         """Entities some many-to-one relation points at, in declaration order."""
         return [spec for spec in self.specs if self.dependants(spec.name)]
 
-    @property
+    @cached_property
     def links(self) -> list[Many]:
         """Every many-to-many relation, in declaration order."""
         return [item for spec in self.specs for item in spec.many]
@@ -69,6 +70,7 @@ class RelationGraph:
         """The many-to-many relations whose target is ``name``, in declaration order."""
         return [item for item in self.links if item.target == name]
 
+    @cache  # noqa: B019 - the graph is immutable and lives as long as one render
     def referrers(self, name: str) -> list[str]:
         """Entities whose foreign keys refer to ``name``'s ``(tenant_id, id)``, in order.
 
@@ -95,7 +97,7 @@ class RelationGraph:
             if self.keyed(spec.name) and self.referrers(spec.name)[0] == name
         ]
 
-    @property
+    @cached_property
     def removable(self) -> list[EntitySpec]:
         """Entities whose rows a delete may visit: targets and the dependants cascaded to."""
         names = {spec.name for spec in self.targets}
@@ -119,7 +121,7 @@ class RelationGraph:
                     frontier.append(field.relation.target)
         return [spec for spec in self.specs if spec.name in needed]
 
-    @property
+    @cached_property
     def seeded(self) -> list[EntitySpec]:
         """Entities the rendered tests store a row of per tenant: parents, and relations' ends.
 
@@ -130,7 +132,7 @@ class RelationGraph:
         names |= {end for item in self.links for end in (item.owner, item.target)}
         return [spec for spec in self.specs if spec.name in names]
 
-    @property
+    @cached_property
     def parents(self) -> list[EntitySpec]:
         """Every entity some row needs first: the rows the rendered tests create per tenant."""
         needed = {a.name for spec in self.specs for a in self.ancestors(spec.name)}

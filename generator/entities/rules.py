@@ -257,18 +257,7 @@ def parse_entities(raw: object) -> list[EntitySpec]:
 
 
 def _parse_entities(raw: object) -> list[EntitySpec]:
-    """Validate the ``entities`` answer and compute every entity's names.
-
-    Args:
-        raw: The answer as Copier holds it: a list of mappings.
-
-    Returns:
-        The entities, in the order given.
-
-    Raises:
-        EntityRuleError: The answer broke a rule; the message names the entity, the field
-            and the rule.
-    """
+    """The work behind :func:`parse_entities`, without the memo."""
     if not isinstance(raw, list) or not raw:
         message = "must be a non-empty list of entities"
         raise EntityRuleError(message)
