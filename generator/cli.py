@@ -67,7 +67,7 @@ def main(
     """Render and check production FastAPI services from the Service Blueprint template."""
 
 
-def _run_validation(project: Path, console: Console) -> Report:
+def _run_validation(project: Path, console: Console, *, refresh_openapi: bool = False) -> Report:
     status = console.status("")
 
     def started(step: Step) -> None:
@@ -78,7 +78,9 @@ def _run_validation(project: Path, console: Console) -> Report:
         console.print(f"{mark} {result.step.name} ({result.seconds:.1f}s)")
 
     with status:
-        report = validate_project(project, on_start=started, on_done=finished)
+        report = validate_project(
+            project, on_start=started, on_done=finished, refresh_openapi=refresh_openapi
+        )
     table = Table(title=f"Checks of {project}")
     table.add_column("step")
     table.add_column("time", justify="right")
@@ -127,7 +129,7 @@ def new(
         project = render(destination, answers, defaults=defaults, source=template, vcs_ref=vcs_ref)
         console.print(f"[green]rendered[/] {project}")
         if not no_validate:
-            _run_validation(project, console)
+            _run_validation(project, console, refresh_openapi=True)
 
 
 @app.command()
@@ -181,7 +183,7 @@ def update_command(
             _show_changes(console, "[red]conflicts[/] (resolve the markers)", outcome.conflicts)
             raise UpdateConflictError(outcome.conflicts)
         if not no_validate:
-            _run_validation(path.resolve(), console)
+            _run_validation(path.resolve(), console, refresh_openapi=True)
 
 
 @app.command("check")

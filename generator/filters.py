@@ -19,7 +19,6 @@ from generator import naming, versions
 from generator.answers import QUESTIONS, answer_error
 from generator.entities import LINE_LENGTH, EntityRuleError, workflow_path
 from generator.model import Model
-from generator.openapi import nested_relations, openapi_json
 
 _REQUIREMENT = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?P<extras>\[[a-z0-9,_-]+\])?")
 
@@ -122,8 +121,6 @@ FILTERS: Final[dict[str, Callable[..., Any]]] = {
     "camel_case": naming.camel_case,
     "from_import": from_import,
     "kebab_case": naming.kebab_case,
-    "nested_relations": nested_relations,
-    "openapi_json": openapi_json,
     "ordered_answers": ordered_answers,
     "pascal_case": naming.pascal_case,
     "pinned": pinned,

@@ -30,7 +30,7 @@ from generator.lifecycle import (
     update,
     versions_behind,
 )
-from generator.validate import Report, validate_project
+from generator.validate import OPENAPI_DOCUMENT, Report, validate_project
 
 #: Branch an update of the fleet is committed on: ``blueprint/update-<version>``.
 BRANCH_PREFIX: Final = "blueprint/update-"
@@ -145,12 +145,20 @@ class FleetResult:
 
 
 def _checks(path: Path, branch: str, report: Callable[[Path], Report]) -> bool:
-    """Run the service's checks on ``branch`` in a worktree of its own, then remove it."""
+    """Run the service's checks on ``branch`` in a worktree of its own, then remove it.
+
+    The checks export the OpenAPI document from the updated app; when it changed, the new
+    document is committed on the branch, as part of the update.
+    """
     with tempfile.TemporaryDirectory(prefix="blueprint-fleet-") as scratch:
         worktree = Path(scratch) / path.name
-        git(path, "worktree", "add", "--quiet", "--detach", str(worktree), branch)
+        git(path, "worktree", "add", "--quiet", str(worktree), branch)
         try:
-            return report(worktree).passed
+            passed = report(worktree).passed
+            if git(worktree, "status", "--porcelain", "--", OPENAPI_DOCUMENT).strip():
+                git(worktree, "add", "--", OPENAPI_DOCUMENT)
+                git(worktree, "commit", "--quiet", "-m", f"Regenerate {OPENAPI_DOCUMENT}")
+            return passed
         finally:
             git(path, "worktree", "remove", "--force", str(worktree))
 
@@ -189,6 +197,10 @@ def _update_one(
     return FleetResult(path, "updated", f"{service.version} → {target}", branch, passed)
 
 
+def _refreshed_checks(project: Path) -> Report:
+    return validate_project(project, refresh_openapi=True)
+
+
 def fleet_update(
     roots: Iterable[Path],
     to: str | None = None,
@@ -205,7 +217,7 @@ def fleet_update(
     """
     results = []
     for path in find_services(roots):
-        result = _update_one(path, to, validate=validate, report=validate_project)
+        result = _update_one(path, to, validate=validate, report=_refreshed_checks)
         if on_done is not None:
             on_done(result)
         results.append(result)

@@ -19,6 +19,7 @@ import yaml
 from packaging.version import InvalidVersion, Version
 
 from generator.errors import DirtyProjectError, NotAServiceError, TemplateError
+from generator.validate import OPENAPI_DOCUMENT
 
 ANSWERS_FILE: Final = ".copier-answers.yml"
 #: Questions only this template asks; an answers file without them is another template's.
@@ -235,7 +236,10 @@ def local_changes(service: Service) -> LocalChanges:
     """
     with tempfile.TemporaryDirectory(prefix="blueprint-check-") as scratch:
         fresh = _all_files(render_recorded(service, Path(scratch) / "fresh"))
+    # The service writes its OpenAPI document itself; it is its own, not a customization.
+    fresh.pop(OPENAPI_DOCUMENT, None)
     ours = _tracked_files(service.path)
+    ours.pop(OPENAPI_DOCUMENT, None)
     return LocalChanges(
         modified=sorted(name for name in fresh.keys() & ours.keys() if fresh[name] != ours[name]),
         added=sorted(ours.keys() - fresh.keys()),

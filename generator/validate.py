@@ -29,9 +29,15 @@ class Step:
     uv_args: tuple[str, ...]
 
 
-#: The checks, in order. ``uv sync`` must pass for the others to run.
+#: The document the service exports from its own app (``python -m <package> openapi``):
+#: not rendered by the template, so it can never drift from what FastAPI serves.
+OPENAPI_DOCUMENT: Final = "docs/openapi.json"
+
+#: The checks, in order. ``uv sync`` must pass for the others to run. The OpenAPI step's
+#: arguments depend on the project (:func:`openapi_step`).
 STEPS: Final = (
     Step("uv sync", ("sync", "--all-groups")),
+    Step("openapi document", ()),
     Step("ruff check", ("run", "--no-sync", "ruff", "check", ".")),
     Step("ruff format", ("run", "--no-sync", "ruff", "format", "--check", ".")),
     Step("mypy --strict", ("run", "--no-sync", "mypy")),
@@ -73,6 +79,26 @@ class Report:
         ran = {result.step.name for result in self.results}
         failed = [result.step.name for result in self.results if not result.passed]
         return failed + [f"{step.name} (not run)" for step in STEPS if step.name not in ran]
+
+
+def service_package(project: Path) -> str | None:
+    """The import package of a rendered service: the one ``src/<package>/__main__.py``."""
+    found = sorted(path.parent.name for path in project.glob("src/*/__main__.py"))
+    return found[0] if len(found) == 1 else None
+
+
+def openapi_step(project: Path, *, refresh: bool) -> Step:
+    """Write the service's OpenAPI document, or check that the committed one is current.
+
+    The document is written when it is missing, or when ``refresh`` is set (after a render
+    or an update, whose template changes may change the API); otherwise the step is the
+    service's own ``openapi --check``.
+    """
+    package = service_package(project) or "<no src/<package>/__main__.py>"
+    command = ["run", "--no-sync", "python", "-m", package, "openapi"]
+    if not refresh and (project / OPENAPI_DOCUMENT).is_file():
+        command.append("--check")
+    return Step(STEPS[1].name, tuple(command))
 
 
 def checks_environment() -> dict[str, str]:
@@ -117,6 +143,7 @@ def validate_project(
     on_start: Callable[[Step], None] | None = None,
     on_done: Callable[[StepResult], None] | None = None,
     env: Mapping[str, str] | None = None,
+    refresh_openapi: bool = False,
 ) -> Report:
     """Run every check of :data:`STEPS` on a rendered project.
 
@@ -128,6 +155,8 @@ def validate_project(
         on_start: Called before each step, e.g. to show progress.
         on_done: Called with each step's result.
         env: The environment for the checks; the caller's (cleaned) by default.
+        refresh_openapi: Write ``docs/openapi.json`` even if it exists (after a render or
+            an update); by default it is written only when missing, and checked otherwise.
 
     Returns:
         The report of every step that ran.
@@ -139,13 +168,14 @@ def validate_project(
         message = f"{project} is not a project: it has no pyproject.toml"
         raise BlueprintError(message)
     results: list[StepResult] = []
-    for step in STEPS:
+    steps = [openapi_step(project, refresh=refresh_openapi) if s is STEPS[1] else s for s in STEPS]
+    for step in steps:
         if on_start is not None:
             on_start(step)
         result = run_step(step, project, env)
         results.append(result)
         if on_done is not None:
             on_done(result)
-        if step is STEPS[0] and not result.passed:
+        if step is steps[0] and not result.passed:
             break
     return Report(project, tuple(results))

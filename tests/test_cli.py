@@ -10,6 +10,7 @@ from generator import __version__
 from generator.cli import app
 from generator.errors import AnswerError
 from generator.render import parse_data, template_source
+from generator.validate import openapi_step
 
 runner = CliRunner()
 
@@ -131,7 +132,9 @@ def test_validate_names_the_failed_step_and_exits_4(tmp_path: Path) -> None:
 
     output = _plain(result.output)
     assert result.exit_code == 4
-    assert "validation failed at: uv sync, ruff check (not run)" in output
+    assert (
+        "validation failed at: uv sync, openapi document (not run), ruff check (not run)" in output
+    )
     assert "uv sync: last lines of output" in output
 
 
@@ -146,3 +149,18 @@ def test_parse_data_keeps_everything_after_the_first_equals_sign() -> None:
 
 def _plain(output: str) -> str:
     return re.sub(r"\s+", " ", output)
+
+
+def test_the_openapi_step_writes_a_missing_document_and_checks_a_present_one(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "src" / "orders").mkdir(parents=True)
+    (tmp_path / "src" / "orders" / "__main__.py").write_text("", "utf-8")
+    write = ("run", "--no-sync", "python", "-m", "orders", "openapi")
+
+    assert openapi_step(tmp_path, refresh=False).uv_args == write
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "openapi.json").write_text("{}", "utf-8")
+    assert openapi_step(tmp_path, refresh=False).uv_args == (*write, "--check")
+    # After a render or an update the template may have changed the API: write it anew.
+    assert openapi_step(tmp_path, refresh=True).uv_args == write

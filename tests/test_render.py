@@ -38,7 +38,6 @@ EXPECTED_FILES = {
     ".gitignore",
     ".python-version",
     "README.md",
-    "docs/openapi.json",
     "pyproject.toml",
     "src/task_service/__init__.py",
     "src/task_service/__main__.py",

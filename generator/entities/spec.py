@@ -251,6 +251,16 @@ class EntitySpec:
         return next(field for field in self.fields if field.relation is None)
 
     @property
+    def nested(self) -> list[FieldSpec]:
+        """Relations that get a nested read (``GET /projects/{id}/tasks``): one per target."""
+        targets = [field.relation.target for field in self.relations if field.relation]
+        return [
+            field
+            for field in self.relations
+            if field.relation is not None and targets.count(field.relation.target) == 1
+        ]
+
+    @property
     def relation_targets(self) -> list[str]:
         """The entities its relations point at, each once, in declaration order."""
         return list(dict.fromkeys(f.relation.target for f in self.fields if f.relation))
