@@ -19,6 +19,7 @@ from generator import naming, versions
 from generator.answers import QUESTIONS, answer_error
 from generator.entities import LINE_LENGTH, EntityRuleError, workflow_path
 from generator.model import Model
+from generator.pyimports import tidy_imports
 
 _REQUIREMENT = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?P<extras>\[[a-z0-9,_-]+\])?")
 
@@ -178,6 +179,35 @@ class FiltersExtension(Extension):
 
         environment.context_class = ModelContext
         _compile_each_string_once(environment)
+        _tidy_python_imports(environment)
+
+
+_TAG = re.compile(r"\{%.*?%\}|\{\{.*?\}\}")
+
+
+def renders_python(name: str | None) -> bool:
+    """Whether a template file renders a Python module (``…py.jinja``, tags aside)."""
+    return name is not None and _TAG.sub("", name).endswith(".py.jinja")
+
+
+def _tidy_python_imports(environment: Environment) -> None:
+    """Tidy the import block of every Python module the environment renders.
+
+    Templates list the imports a module may need as plain lines;
+    :func:`generator.pyimports.tidy_imports` keeps the used ones, ordered as ruff's isort
+    writes them, with the answered package as first-party.
+    """
+
+    class PythonModuleTemplate(environment.template_class):  # type: ignore[name-defined,misc]
+        def render(self, *args: object, **kwargs: object) -> str:
+            text: str = super().render(*args, **kwargs)
+            if not renders_python(self.name):
+                return text
+            context: dict[str, object] = dict(*args, **kwargs)
+            package = context.get("package_name")
+            return tidy_imports(text, {str(package)} if package else set())
+
+    environment.template_class = PythonModuleTemplate
 
 
 def _compile_each_string_once(environment: Environment) -> None:

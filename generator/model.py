@@ -36,6 +36,20 @@ class Model:
         """The first entity: the one cross-cutting rendered tests exercise."""
         return self.specs[0]
 
+    @cached_property
+    def uniques(self) -> list[tuple[str, str, str, str]]:
+        """Every unique-per-tenant constraint: (name, entity, field, ``table.column``)."""
+        return [
+            (name, spec.name, field.name, f"{spec.table}.{field.name}")
+            for spec in self.specs
+            for name, field in spec.uniques
+        ]
+
+    @cached_property
+    def keyed(self) -> bool:
+        """Whether some foreign key exists (a many-to-one or a many-to-many relation)."""
+        return bool(self.graph.any or self.graph.links)
+
     def of(self, entity: Mapping[str, object] | str) -> EntitySpec:
         """The spec of an item of the answer (or of an entity name).
 
