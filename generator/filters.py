@@ -17,7 +17,7 @@ from jinja2.ext import Extension
 
 from generator import naming, versions
 from generator.answers import QUESTIONS, answer_error
-from generator.entities import LINE_LENGTH, EntityRuleError, workflow_path
+from generator.entities import EntityRuleError, workflow_path
 from generator.model import Model
 from generator.pyimports import tidy_imports
 
@@ -74,27 +74,6 @@ def version_of(distribution: str) -> str:
     return versions.ALL[distribution]
 
 
-def _member_key(name: str) -> tuple[int, str]:
-    if name.isupper() and len(name) > 1:
-        return (0, name)
-    return (1, name) if name[:1].isupper() else (2, name)
-
-
-def from_import(module: str, names: str | list[str], line_length: int = LINE_LENGTH) -> str:
-    """Write ``from module import names`` exactly as ruff's isort would.
-
-    Members are ordered constants, classes, then the rest; a line longer than
-    ``line_length`` becomes one member per line with a trailing comma.
-    """
-    members = [names] if isinstance(names, str) else list(names)
-    ordered = sorted(dict.fromkeys(members), key=_member_key)
-    line = f"from {module} import {', '.join(ordered)}"
-    if len(line) <= line_length:
-        return line
-    body = "".join(f"    {name},\n" for name in ordered)
-    return f"from {module} import (\n{body})"
-
-
 def ordered_answers(answers: Mapping[str, Any]) -> dict[str, Any]:
     """Copier's recorded answers in a fixed order: its own keys, then the questions' order.
 
@@ -120,7 +99,6 @@ FILTERS: Final[dict[str, Callable[..., Any]]] = {
     "image": image,
     "answer_error": answer_error,
     "camel_case": naming.camel_case,
-    "from_import": from_import,
     "kebab_case": naming.kebab_case,
     "ordered_answers": ordered_answers,
     "pascal_case": naming.pascal_case,

@@ -18,9 +18,9 @@ import sys
 import tokenize
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Final
 
-LINE_LENGTH: Final = 100
+from generator.entities.declared import LINE_LENGTH
+
 _STATEMENT = re.compile(
     r"^(?:import (?P<modules>[\w. ,]+)|from (?P<module>[\w.]+) import ?(?P<names>\(?[\w ,]*\)?))$"
 )
@@ -195,4 +195,4 @@ def tidy_imports(text: str, first_party: Iterable[str], local: Iterable[str] = (
         else:
             statements.append(from_import(module, entry.names, exploded=entry.exploded))
     block = "\n\n".join("\n".join(sections[key]) for key in sorted(sections))
-    return "\n".join([*lines[: span[0]], block, *lines[span[1] :]]) if block else text
+    return "\n".join([*lines[: span[0]], *([block] if block else []), *lines[span[1] :]])

@@ -11,7 +11,7 @@ import yaml
 
 from generator.answers import answer_error
 from generator.entities import UNIQUE_ROWS, distinct_values, parse_entities, workflow_path
-from generator.filters import from_import
+from generator.pyimports import from_import
 
 TASK: dict[str, Any] = {"name": "Task", "fields": {"title": "str"}}
 TWO_STATES = {"a": ["b"], "b": []}
@@ -227,7 +227,6 @@ def test_field_types_nullability_and_defaults() -> None:
         "Amount | None",
     )
     assert c.column_type == "String(9)"
-    assert entity.sqlalchemy_imports == ["String", "Uuid", "func", "select"]
     assert entity.orm_imports == ["Base", "ExactDecimal", "UtcDateTime"]
 
 

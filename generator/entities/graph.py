@@ -58,6 +58,11 @@ class RelationGraph:
         return [spec for spec in self.specs if self.dependants(spec.name)]
 
     @cached_property
+    def restricts(self) -> bool:
+        """Whether some relation refuses its target's delete (``on_delete: restrict``)."""
+        return any(d.on_delete == "restrict" for deps in self._dependants.values() for d in deps)
+
+    @cached_property
     def links(self) -> list[Many]:
         """Every many-to-many relation, in declaration order."""
         return [item for spec in self.specs for item in spec.many]

@@ -131,18 +131,6 @@ class EntitySpec:
         return frozenset(field.type for field in self.fields)
 
     @property
-    def sqlalchemy_imports(self) -> list[str]:
-        """Names its repository module imports from ``sqlalchemy``, in isort order."""
-        types = {"String", "Uuid"} | {field.column_type.split("(")[0] for field in self.fields}
-        if self.checks:
-            types.add("CheckConstraint")
-        if self.unique_fields or self.listing:
-            types.add("ColumnElement")
-        if self.unique_fields:
-            types.add("UniqueConstraint")
-        return [*sorted(types - OWN_COLUMN_TYPES), "func", "select"]
-
-    @property
     def orm_imports(self) -> list[str]:
         """Names its repository module imports from the service's ``orm`` module."""
         own = {field.column_type.split("(")[0] for field in self.fields} & OWN_COLUMN_TYPES
@@ -153,16 +141,6 @@ class EntitySpec:
         """The constrained request types its schema module defines: (name, definition)."""
         found = {f.schema_alias: f.schema_alias_definition for f in self.fields if f.schema_alias}
         return sorted(found.items())
-
-    @property
-    def pydantic_imports(self) -> list[str]:
-        """Names its schema module imports from ``pydantic``, in isort order."""
-        names = {"BaseModel", "ConfigDict", "model_validator"}
-        if any(field.constraints for field in self.fields):
-            names.add("Field")
-        if "datetime" in self.types:
-            names.add("AwareDatetime")
-        return sorted(names, key=lambda name: (name[0].islower(), name))
 
     @property
     def first_required_str(self) -> FieldSpec | None:
