@@ -9,7 +9,7 @@ the file system.
 
 import json
 import re
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from typing import Any, Final
 
 from jinja2 import Environment, Template, nodes
@@ -17,7 +17,7 @@ from jinja2.ext import Extension
 
 from generator import naming, versions
 from generator.answers import QUESTIONS, answer_error
-from generator.entities import EntityRuleError, workflow_path
+from generator.entities import LINE_LENGTH, EntityRuleError, workflow_path
 from generator.model import Model
 from generator.pyimports import tidy_imports
 
@@ -86,6 +86,52 @@ def ordered_answers(answers: Mapping[str, Any]) -> dict[str, Any]:
     return {key: answers[key] for key in [*own, *asked, *rest]}
 
 
+def python(values: Iterable[str] | Mapping[str, str], kind: str = "list") -> str:
+    """A Python literal of strings: ``["a", "b"]``, ``("a",)``, ``{"a"}`` / ``set()``, a dict.
+
+    Args:
+        values: The strings (or, for ``kind="dict"``, a mapping of strings).
+        kind: ``list``, ``tuple``, ``set``, ``frozenset`` (``frozenset({...})``) or ``dict``.
+    """
+    if isinstance(values, Mapping):
+        pairs = ", ".join(f"{quoted(key)}: {quoted(value)}" for key, value in values.items())
+        return f"{{{pairs}}}"
+    items = [quoted(value) for value in values]
+    joined = ", ".join(items)
+    if kind == "tuple":
+        return f"({joined}{',' if len(items) == 1 else ''})"
+    if kind in {"set", "frozenset"}:
+        literal = f"{{{joined}}}" if items else "set()"
+        return f"frozenset({literal})" if kind == "frozenset" else literal
+    return f"[{joined}]"
+
+
+def wrapped(
+    items: list[str],
+    head: str = "",
+    *,
+    indent: int,
+    tail: str = "",
+    hug: bool = False,
+    one_tuple: bool = False,
+) -> str:
+    """``head(items)tail`` laid out as ruff format writes it, from column ``indent``.
+
+    On one line when it fits in the rendered project's 100 columns (and no item spans
+    lines); otherwise one item per line with trailing commas, or, with ``hug``, the single
+    item alone on an indented line. ``one_tuple`` writes a one-item tuple's comma.
+    """
+    inner = ", ".join(items) + ("," if one_tuple and len(items) == 1 else "")
+    line = f"{head}({inner}){tail}"
+    if indent + len(line) <= LINE_LENGTH and not any("\n" in item for item in items):
+        return line
+    pad, closing = " " * (indent + 4), " " * indent
+    if hug:
+        return f"{head}(\n{pad}{inner}\n{closing}){tail}"
+    body = "".join(f"{pad}{item},\n" for item in items)
+    return f"{head}(\n{body}{closing}){tail}"
+
+
 def quoted(value: str) -> str:
     """Quote a string for a double-quoted literal in JSON, TOML, YAML or Python.
 
@@ -104,7 +150,9 @@ FILTERS: Final[dict[str, Callable[..., Any]]] = {
     "pascal_case": naming.pascal_case,
     "pinned": pinned,
     "plural": naming.plural,
+    "python": python,
     "quoted": quoted,
+    "wrapped": wrapped,
     "singular": naming.singular,
     "snake_case": naming.snake_case,
     "version_of": version_of,

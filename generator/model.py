@@ -10,11 +10,15 @@ attributes instead of calling filters that parse the ``entities`` answer again::
     {%- set m = model.migration(entity, database) -%}  an entity's revision in the chain
 """
 
+import json
 from collections.abc import Mapping
 from functools import cached_property
 
 from generator.entities import EntitySpec, RelationGraph, parse_entities
 from generator.migrations import Migration, chain
+
+#: The database actions of ``on_delete`` (``set_null`` is the service's: no action).
+_ON_DELETE = {"restrict": "RESTRICT", "cascade": "CASCADE"}
 
 
 class Model:
@@ -62,6 +66,37 @@ class Model:
         except KeyError:
             message = f"entity {name!r} is not one of the entities"
             raise LookupError(message) from None
+
+    def table_args(self, entity: EntitySpec) -> list[str]:
+        """The ``__table_args__`` items of an entity's ORM row, as Python expressions.
+
+        Its CHECK and unique-per-tenant constraints, the ``(tenant_id, id)`` index other
+        tables' foreign keys refer to, and per relation its composite foreign key and index.
+        """
+        found = [
+            f"CheckConstraint({json.dumps(expression)}, name={json.dumps(name)})"
+            for name, expression in entity.checks
+        ]
+        found += [
+            f'UniqueConstraint("tenant_id", "{field.name}", name="{name}")'
+            for name, field in entity.uniques
+        ]
+        if self.graph.keyed(entity.name):
+            found.append(f'Index("{entity.key_index}", "tenant_id", "id", unique=True)')
+        for field in entity.relations:
+            assert field.relation is not None  # noqa: S101 - relations() selects them
+            target = self.graph.of(field.relation.target).table
+            ondelete = _ON_DELETE.get(field.relation.on_delete)
+            arguments = [
+                f'["tenant_id", "{field.name}"]',
+                f'["{target}.tenant_id", "{target}.id"]',
+                f'name="{entity.foreign_key(field)}"',
+                *([f'ondelete="{ondelete}"'] if ondelete else []),
+            ]
+            body = "".join(f"            {argument},\n" for argument in arguments)
+            found.append(f"ForeignKeyConstraint(\n{body}        )")
+            found.append(f'Index("{entity.index(field.name)}", "tenant_id", "{field.name}")')
+        return found
 
     def migration(self, entity: Mapping[str, object] | str, database: str) -> Migration:
         """The revision that creates ``entity``'s table, on ``database``."""

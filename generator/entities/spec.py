@@ -221,6 +221,11 @@ class EntitySpec:
         return [field for field in self.relations if not field.nullable]
 
     @property
+    def required_relation_targets(self) -> dict[str, str]:
+        """Each required relation's column and its target: ``{"project_id": "Project"}``."""
+        return {f.name: f.relation.target for f in self.required_relations if f.relation}
+
+    @property
     def editable(self) -> FieldSpec:
         """The first field that is not a relation: the one the rendered tests change.
 
