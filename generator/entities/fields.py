@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from generator import naming
 from generator.entities.declared import LINE_LENGTH, UNIQUE_ROWS
+from generator.entities.invariants import Invariant, invariants
 from generator.entities.kinds import KINDS, Bound, FieldKind
 from generator.entities.values import (
     _fit,
@@ -254,6 +255,11 @@ class FieldSpec:
         if self.type == "enum":
             return f"{self.enum_class}.{str(value).upper()}"
         return _literal(value)
+
+    @property
+    def invariants(self) -> list[Invariant]:
+        """What the domain checks of its values (text never blank, lengths, pattern, bounds)."""
+        return invariants(self)
 
     @property
     def sample(self) -> str:
