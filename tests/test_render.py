@@ -333,3 +333,17 @@ def test_the_entities_document_has_a_deterministic_er_diagram(
         assert f"    {entity['name']} {{\n        uuid id PK\n" in diagram
         for field in entity["fields"]:
             assert re.search(rf"\n        [a-z]+ {field}[ \n]", diagram), field
+
+
+def test_a_version_bump_changes_the_pins_and_no_released_revision(
+    copie: Copie, template_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The README's "one-line change": a pin moved in generator/versions.py renders into the
+    # project's pins, and the golden files (released revisions) still hold.
+    monkeypatch.setattr(versions, "ALL", {**versions.ALL, "fastapi": "9.9.9"})
+    project = render_with(
+        copie, template_dir, {"entities": yaml.safe_dump(THREE_ENTITIES, sort_keys=False)}
+    )
+
+    assert '"fastapi==9.9.9"' in (project / "pyproject.toml").read_text("utf-8")
+    assert revision_digests(project) == read_digests(GOLDEN_REVISIONS)
