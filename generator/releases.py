@@ -96,6 +96,39 @@ def releases(repository: Path, revision: str = "HEAD") -> list[Release]:
     return sorted(found.values(), key=lambda release: Version(release.version))
 
 
+#: What a render reads: a change to any of these changes what a version renders.
+RENDER_INPUTS: Final = ("copier.yml", "template", "generator")
+
+
+def release_problems(repository: Path) -> list[str]:
+    """Why the working tree's version does not mean one thing, if it does not.
+
+    A development version must be above the newest release; a release version must be
+    released (its commit found in the history) and the working tree must render exactly
+    what that commit renders: no change under :data:`RENDER_INPUTS` since then.
+    """
+    version = declared_version((repository / VERSION_FILE).read_text("utf-8"))
+    if version is None:
+        return [f"{VERSION_FILE} declares no __version__"]
+    made = releases(repository)
+    if not is_final(version):
+        newest = made[-1].version if made else None
+        if newest is not None and Version(version) <= Version(newest):
+            return [f"{version} is a development version below the newest release {newest}"]
+        return []
+    release = next((item for item in made if item.version == version), None)
+    if release is None:
+        return [f"{version} is not released yet: close its CHANGELOG section in that commit"]
+    changed = _git(repository, "diff", "--name-only", release.commit, "--", *RENDER_INPUTS)
+    if changed.strip():
+        files = ", ".join(changed.split()[:5])
+        return [
+            f"the render inputs changed since {release.tag} ({files}) while the version "
+            f"is still {version}: set a development version and an Unreleased section"
+        ]
+    return []
+
+
 def existing_tags(repository: Path) -> dict[str, str]:
     """The repository's tags and the commits they point at."""
     listing = _git(repository, "tag", "--list", "--format=%(refname:short) %(objectname)")

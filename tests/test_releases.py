@@ -231,3 +231,38 @@ def test_another_releases_code_registers_its_own_filters(tmp_path: Path) -> None
     assert render_extension(other) is not FiltersExtension
     assert not list(other.rglob("__pycache__"))
     assert "generator" not in render_extension(other).__module__.split(".")[0]
+
+
+def test_this_checkout_s_version_means_one_thing() -> None:
+    assert releases.release_problems(REPO) == []
+
+
+@pytest.mark.usefixtures("git_identity")
+def test_a_render_change_under_a_released_version_is_caught(tmp_path: Path) -> None:
+    repository = tmp_path / "repo"
+    (repository / "generator").mkdir(parents=True)
+    (repository / "template").mkdir()
+    version_file = repository / releases.VERSION_FILE
+    changelog = repository / releases.CHANGELOG
+    template = repository / "template" / "README.md.jinja"
+
+    version_file.write_text('__version__ = "1.0.0"\n', "utf-8")
+    changelog.write_text("# Changelog\n\n## 1.0.0\n\n- First.\n", "utf-8")
+    template.write_text("# {{ project_name }}\n", "utf-8")
+    commit_everything(repository, "release 1.0.0")
+    assert releases.release_problems(repository) == []
+
+    template.write_text("# {{ project_name }}, changed\n", "utf-8")
+    commit_everything(repository, "a change, still calling itself 1.0.0")
+    [problem] = releases.release_problems(repository)
+    assert "changed since v1.0.0 (template/README.md.jinja)" in problem
+
+    version_file.write_text('__version__ = "1.1.0.dev0"\n', "utf-8")
+    changelog.write_text("# Changelog\n\n## Unreleased\n\n- Changed.\n\n## 1.0.0\n", "utf-8")
+    commit_everything(repository, "open 1.1.0")
+    assert releases.release_problems(repository) == []
+
+    version_file.write_text('__version__ = "0.9.0.dev0"\n', "utf-8")
+    assert releases.release_problems(repository) == [
+        "0.9.0.dev0 is a development version below the newest release 1.0.0"
+    ]
