@@ -66,7 +66,8 @@ def render(
 ) -> Path:
     """Render a new project into ``destination``.
 
-    Answers are checked before Copier runs, so a bad answer writes nothing.
+    Answers to the shipped template are checked before Copier runs; Copier checks those to
+    another source with that release's own rules. Either way a bad answer writes nothing.
 
     Args:
         destination: A folder that does not exist yet, or is empty.
@@ -84,7 +85,9 @@ def render(
         DestinationError: ``destination`` exists and is not an empty folder.
         TemplateError: Copier could not render the template.
     """
-    if problems := check_answers(data):
+    # The shipped template's rules are this generator's; another source (a tag of an older
+    # release, say) has rules of its own, which Copier checks before it writes anything.
+    if source is None and (problems := check_answers(data)):
         raise AnswerError("\n".join(problems))
     if destination.exists() and (not destination.is_dir() or any(destination.iterdir())):
         message = f"{destination} exists and is not empty; choose a new folder"

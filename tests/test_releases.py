@@ -23,6 +23,7 @@ from generator import releases
 from generator.filters import FiltersExtension
 from generator.lifecycle import local_changes, read_service
 from generator.release import ReleaseExtension, render_extension, source_digest
+from generator.render import render
 from tests.conftest import REPO, THREE_ENTITIES, commit_everything, git
 
 pytestmark = pytest.mark.xdist_group("releases")
@@ -266,3 +267,17 @@ def test_a_render_change_under_a_released_version_is_caught(tmp_path: Path) -> N
     assert releases.release_problems(repository) == [
         "0.9.0.dev0 is a development version below the newest release 1.0.0"
     ]
+
+
+def test_an_old_release_takes_its_own_answers_through_blueprint_new(
+    tagged_clone: Path, tmp_path: Path
+) -> None:
+    # 0.1.0 asked for author_name, which later releases renamed: its own rules decide.
+    project = render(
+        tmp_path / "old", {"author_name": "Ops"}, defaults=True, source=str(tagged_clone),
+        vcs_ref="v0.1.0",
+    )  # fmt: skip
+
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text("utf-8"))
+    assert answers["author_name"] == "Ops"
+    assert answers["_commit"] == "v0.1.0"
