@@ -82,6 +82,7 @@ EXPECTED_FILES = {
     "src/task_service/infrastructure/migrations/versions/task.py",
     "src/task_service/infrastructure/orm.py",
     "src/task_service/infrastructure/repositories/__init__.py",
+    "src/task_service/infrastructure/repositories/base.py",
     "src/task_service/infrastructure/repositories/task.py",
     "src/task_service/infrastructure/unit_of_work.py",
     "src/task_service/logs.py",
