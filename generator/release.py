@@ -91,13 +91,18 @@ class _RenameImports(ast.NodeTransformer):
             node.module = self._renamed(node.module)
         return node
 
-    def visit_Import(self, node: ast.Import) -> ast.Import:
+    def visit_Import(self, node: ast.Import) -> list[ast.stmt]:
+        statements: list[ast.stmt] = [node]
         for name in node.names:
             renamed = self._renamed(name.name)
-            if renamed != name.name and name.asname is None and "." not in name.name:
-                name.asname = PACKAGE
+            if renamed != name.name and name.asname is None:
+                # ``import generator.x`` binds ``generator``: bind it to the release's package.
+                binding = ast.Assign(
+                    targets=[ast.Name(PACKAGE, ast.Store())], value=ast.Name(self.alias, ast.Load())
+                )
+                statements.append(ast.copy_location(binding, node))
             name.name = renamed
-        return node
+        return statements
 
 
 class _ReleaseLoader(importlib.abc.Loader):

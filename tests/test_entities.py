@@ -301,3 +301,47 @@ def test_from_import_matches_isort() -> None:
     long = from_import("package.domain.module", [f"Name{index:02d}" for index in range(12)])
     assert long.startswith("from package.domain.module import (\n    Name00,\n")
     assert long.endswith("    Name11,\n)")
+
+
+def test_invariants_are_the_domain_form_of_the_declared_rules() -> None:
+    [spec] = parse_entities([{"name": "Item", "fields": {
+        "code": {"type": "str?", "max_length": 12, "min_length": 2, "pattern": "[A-Z]+",
+                 "examples": ["AB", "CD"]},
+        "count": {"type": "int", "min": 1, "max": 9},
+        "note": "text",
+    }}])  # fmt: skip
+    code, count, note = spec.fields
+
+    assert [rule.condition for rule in code.invariants] == [
+        "code is not None and not code.strip()",
+        "code is not None and len(code) < 2",
+        "code is not None and len(code) > 12",
+        "code is not None and CODE_PATTERN.fullmatch(code) is None",
+    ]
+    assert code.invariants[3].body[0] == 'message = f"must match {CODE_PATTERN.pattern}"'
+    assert [(rule.condition, rule.comment) for rule in count.invariants] == [
+        ("count < 1", ""),
+        ("count > 9", "  # noqa: PLR2004 - the declared limit"),
+    ]
+    assert count.invariants[1].body == ('raise InvariantError(field="count", message="at most 9")',)
+    assert [rule.condition for rule in note.invariants] == ["not note.strip()"]
+
+
+@pytest.mark.parametrize(
+    ("field", "rule"),
+    [
+        ({"type": "decimal", "min": "1.23456"}, "min '1.23456' has more than 4 decimal places"),
+        ({"type": "decimal", "min": "NaN"}, "min 'NaN' is not a valid decimal value"),
+        ({"type": "datetime", "min": "2030-01-01T00:00:00"}, "needs a time zone"),
+        ({"type": "datetime", "min": "soon"}, "min 'soon' is not a valid datetime value"),
+        ({"type": "date", "min": "2030-02-30"}, "min '2030-02-30' is not a valid date value"),
+        ({"type": "int", "min": True}, "min True is not a valid int value"),
+        ({"type": "float", "max": "fast"}, "max 'fast' is not a valid float value"),
+        ({"type": "uuid?", "default": "nope"}, "default 'nope' is not a valid uuid value"),
+    ],
+)
+def test_each_kind_reads_its_declared_values(field: dict[str, object], rule: str) -> None:
+    message = answer_error([{"name": "Item", "fields": {"value": field}}], "entities")
+
+    assert "entity 'Item', field 'value'" in message
+    assert rule in message

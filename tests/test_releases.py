@@ -221,7 +221,13 @@ def test_the_same_sources_as_the_installed_ones_use_the_installed_module(tmp_pat
 
 
 def test_another_releases_code_registers_its_own_filters(tmp_path: Path) -> None:
-    patch = "\n\ndef kebab_case(value: str) -> str:\n    return 'release-' + value.lower()\n"
+    # Every form of import of its own package resolves to the release's copy.
+    patch = (
+        "\n\nimport generator\nimport generator.versions\nfrom generator import versions as v\n\n"
+        "def kebab_case(value: str) -> str:\n"
+        "    assert generator.versions is v\n"
+        "    return 'release-' + value.lower()\n"
+    )
     other = _release_copy(tmp_path, "other", patch)
     third = _release_copy(tmp_path, "third", patch.replace("release-", "third-"))
 
