@@ -152,60 +152,67 @@ FILTERS: Final[dict[str, Callable[..., Any]]] = {
     "plural": naming.plural,
     "python": python,
     "quoted": quoted,
-    "wrapped": wrapped,
     "singular": naming.singular,
     "snake_case": naming.snake_case,
     "version_of": version_of,
     "workflow_path": workflow_path,
+    "wrapped": wrapped,
 }
 
 
 class FiltersExtension(Extension):
-    """Registers the generator's filters, and hands every template the entity model.
+    """Sets up a template environment: the filters, the entity model, tidy imports.
 
-    The context hook: each template Copier renders (files, paths, the answers file) gets
-    ``model``, the :class:`generator.model.Model` of the ``entities`` answer, built once
-    per answer and environment, so templates read attributes instead of re-parsing.
+    - :data:`FILTERS` become the environment's filters;
+    - every template Copier renders (files, paths, the answers file) gets ``model``, the
+      :class:`generator.model.Model` of the ``entities`` answer, built once per answer;
+    - every rendered Python module's imports are tidied (:mod:`generator.pyimports`);
+    - each distinct ``from_string`` source is compiled once.
     """
 
     def __init__(self, environment: Environment) -> None:
-        """Add :data:`FILTERS` to ``environment`` and the model to its contexts."""
+        """Set up ``environment`` as the class says."""
         super().__init__(environment)
         environment.filters.update(FILTERS)
-        models: dict[str, Model | None] = {}
-        # Copier hands every template the same answer object: look it up by identity first.
-        last: list[tuple[object, Model | None]] = []
-
-        def model(entities: object) -> Model | None:
-            if last and last[0][0] is entities:
-                return last[0][1]
-            key = repr(entities)
-            if key not in models:
-                try:
-                    models[key] = Model.from_answer(entities)
-                except EntityRuleError:
-                    models[key] = None  # the answer's validator names the rule it broke
-            last[:] = [(entities, models[key])]
-            return models[key]
-
-        class ModelContext(environment.context_class):  # type: ignore[name-defined,misc]
-            def __init__(
-                self,
-                environment: Environment,
-                parent: dict[str, Any],
-                name: str | None,
-                blocks: dict[str, Any],
-                globals: MutableMapping[str, Any] | None = None,
-            ) -> None:
-                # While questions are asked the answer may still be YAML text: no model yet.
-                answer = parent.get("entities") if "_copier_conf" in parent else None
-                if isinstance(answer, list) and (built := model(answer)) is not None:
-                    parent["model"] = built
-                super().__init__(environment, parent, name, blocks, globals)
-
-        environment.context_class = ModelContext
+        _hand_out_the_model(environment)
         _compile_each_string_once(environment)
         _tidy_python_imports(environment)
+
+
+def _hand_out_the_model(environment: Environment) -> None:
+    """Put ``model`` into the context of every template Copier renders (a context hook)."""
+    models: dict[str, Model | None] = {}
+    # Copier hands every template the same answer object: look it up by identity first.
+    last: list[tuple[object, Model | None]] = []
+
+    def model(entities: object) -> Model | None:
+        if last and last[0][0] is entities:
+            return last[0][1]
+        key = repr(entities)
+        if key not in models:
+            try:
+                models[key] = Model.from_answer(entities)
+            except EntityRuleError:
+                models[key] = None  # the answer's validator names the rule it broke
+        last[:] = [(entities, models[key])]
+        return models[key]
+
+    class ModelContext(environment.context_class):  # type: ignore[name-defined,misc]
+        def __init__(
+            self,
+            environment: Environment,
+            parent: dict[str, Any],
+            name: str | None,
+            blocks: dict[str, Any],
+            globals: MutableMapping[str, Any] | None = None,
+        ) -> None:
+            # While questions are asked the answer may still be YAML text: no model yet.
+            answer = parent.get("entities") if "_copier_conf" in parent else None
+            if isinstance(answer, list) and (built := model(answer)) is not None:
+                parent["model"] = built
+            super().__init__(environment, parent, name, blocks, globals)
+
+    environment.context_class = ModelContext
 
 
 _TAG = re.compile(r"\{%.*?%\}|\{\{.*?\}\}")
