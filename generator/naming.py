@@ -10,6 +10,7 @@ Accented letters are folded to ASCII first (``Café`` -> ``cafe``).
 
 import re
 import unicodedata
+from functools import cache
 
 import inflection
 
@@ -62,6 +63,7 @@ def _restore_case(template: str, word: str) -> str:
     return word
 
 
+@cache  # pure, and asked for the same few names thousands of times per render
 def _inflect_last_word(value: str, *, to_plural: bool) -> str:
     matches = list(_WORD.finditer(value))
     if not matches:
