@@ -27,7 +27,14 @@ from generator.errors import (
 from generator.fleet import FleetResult, fleet_status, fleet_update
 from generator.lifecycle import check, update
 from generator.render import parse_data, render
-from generator.validate import Report, Step, StepResult, validate_project
+from generator.validate import (
+    OPENAPI_DOCUMENT,
+    Report,
+    Step,
+    StepResult,
+    service_package,
+    validate_project,
+)
 
 app = typer.Typer(
     name="blueprint",
@@ -99,6 +106,15 @@ def _run_validation(project: Path, console: Console, *, refresh_openapi: bool = 
     return report
 
 
+def _remind_of_the_openapi_document(project: Path, console: Console) -> None:
+    """Say how to write the OpenAPI document, which only the checks write."""
+    package = service_package(project) or "<package>"
+    console.print(
+        f"[yellow]note[/] {OPENAPI_DOCUMENT} is written by the checks: run "
+        f"`uv run python -m {package} openapi` in {project} before committing"
+    )
+
+
 @app.command()
 def new(
     destination: Annotated[Path, typer.Argument(help="Folder to create (must be new or empty).")],
@@ -128,7 +144,9 @@ def new(
         answers = parse_data(data or [])
         project = render(destination, answers, defaults=defaults, source=template, vcs_ref=vcs_ref)
         console.print(f"[green]rendered[/] {project}")
-        if not no_validate:
+        if no_validate:
+            _remind_of_the_openapi_document(project, console)
+        else:
             _run_validation(project, console, refresh_openapi=True)
 
 
@@ -182,7 +200,9 @@ def update_command(
         if outcome.conflicts:
             _show_changes(console, "[red]conflicts[/] (resolve the markers)", outcome.conflicts)
             raise UpdateConflictError(outcome.conflicts)
-        if not no_validate:
+        if no_validate:
+            _remind_of_the_openapi_document(path.resolve(), console)
+        else:
             _run_validation(path.resolve(), console, refresh_openapi=True)
 
 

@@ -87,6 +87,9 @@ def test_new_renders_into_an_empty_folder_without_validating(tmp_path: Path) -> 
     assert (destination / "src" / "orders" / "main.py").is_file()
     assert "rendered" in result.output
     assert "uv sync" not in result.output
+    # Only the checks write the OpenAPI document: say how to write it without them.
+    assert not (destination / "docs" / "openapi.json").exists()
+    assert "uv run python -m orders openapi" in _plain(result.output)
 
 
 def test_new_takes_entities_as_yaml_text(tmp_path: Path) -> None:
