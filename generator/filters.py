@@ -7,7 +7,6 @@ generator is that release). No filter reads the clock, the network, the environm
 the file system.
 """
 
-import json
 import re
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from typing import Any, Final
@@ -90,13 +89,15 @@ def python(values: Iterable[str] | Mapping[str, str], kind: str = "list") -> str
     """A Python literal of strings: ``["a", "b"]``, ``("a",)``, ``{"a"}`` / ``set()``, a dict.
 
     Args:
-        values: The strings (or, for ``kind="dict"``, a mapping of strings).
-        kind: ``list``, ``tuple``, ``set``, ``frozenset`` (``frozenset({...})``) or ``dict``.
+        values: The strings; a mapping of strings gives a dict.
+        kind: For strings, ``list``, ``tuple``, ``set`` or ``frozenset``.
     """
     if isinstance(values, Mapping):
-        pairs = ", ".join(f"{quoted(key)}: {quoted(value)}" for key, value in values.items())
+        pairs = ", ".join(
+            f"{naming.quoted(key)}: {naming.quoted(value)}" for key, value in values.items()
+        )
         return f"{{{pairs}}}"
-    items = [quoted(value) for value in values]
+    items = [naming.quoted(value) for value in values]
     joined = ", ".join(items)
     if kind == "tuple":
         return f"({joined}{',' if len(items) == 1 else ''})"
@@ -132,14 +133,6 @@ def wrapped(
     return f"{head}(\n{body}{closing}){tail}"
 
 
-def quoted(value: str) -> str:
-    """Quote a string for a double-quoted literal in JSON, TOML, YAML or Python.
-
-    The JSON escaping is valid in all four, and non-ASCII text stays readable.
-    """
-    return json.dumps(value, ensure_ascii=False)
-
-
 FILTERS: Final[dict[str, Callable[..., Any]]] = {
     "action": action,
     "image": image,
@@ -151,7 +144,7 @@ FILTERS: Final[dict[str, Callable[..., Any]]] = {
     "pinned": pinned,
     "plural": naming.plural,
     "python": python,
-    "quoted": quoted,
+    "quoted": naming.quoted,
     "singular": naming.singular,
     "snake_case": naming.snake_case,
     "version_of": version_of,

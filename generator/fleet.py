@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Final
 
@@ -197,10 +198,6 @@ def _update_one(
     return FleetResult(path, "updated", f"{service.version} → {target}", branch, passed)
 
 
-def _refreshed_checks(project: Path) -> Report:
-    return validate_project(project, refresh_openapi=True)
-
-
 def fleet_update(
     roots: Iterable[Path],
     to: str | None = None,
@@ -217,7 +214,9 @@ def fleet_update(
     """
     results = []
     for path in find_services(roots):
-        result = _update_one(path, to, validate=validate, report=_refreshed_checks)
+        # The update may change the API: the checks write the service's document anew.
+        checks = partial(validate_project, refresh_openapi=True)
+        result = _update_one(path, to, validate=validate, report=checks)
         if on_done is not None:
             on_done(result)
         results.append(result)

@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from generator.entities import EntitySpec, RelationGraph, parse_entities
+from generator.entities import EntitySpec, RelationGraph
 
 #: Length of a revision id: as long as Alembic's own random ones.
 REVISION_LENGTH = 12
@@ -81,9 +81,3 @@ def chain(specs: Sequence[EntitySpec], graph: RelationGraph, database: str) -> l
         revisions.append(Migration(entity, revision, down_revision, indexes))
         down_revision = revision
     return revisions
-
-
-def migrations(entities: object, database: str) -> list[Migration]:
-    """Return the chain of revisions for the ``entities`` answer, oldest first."""
-    specs = parse_entities(entities)
-    return chain(specs, RelationGraph(specs), database)

@@ -10,12 +10,12 @@ attributes instead of calling filters that parse the ``entities`` answer again::
     {%- set m = model.migration(entity, database) -%}  an entity's revision in the chain
 """
 
-import json
 from collections.abc import Mapping
 from functools import cached_property
 
 from generator.entities import EntitySpec, RelationGraph, parse_entities
 from generator.migrations import Migration, chain
+from generator.naming import quoted
 
 #: The database actions of ``on_delete`` (``set_null`` is the service's: no action).
 _ON_DELETE = {"restrict": "RESTRICT", "cascade": "CASCADE"}
@@ -28,17 +28,12 @@ class Model:
         """Index ``specs`` (validated, in declaration order)."""
         self.specs = specs
         self.graph = RelationGraph(specs)
-        self._chains: dict[str, dict[str, Migration]] = {}
+        self._chains: dict[str, list[Migration]] = {}
 
     @classmethod
     def from_answer(cls, entities: object) -> "Model":
         """Parse the ``entities`` answer (raises :class:`EntityRuleError` if it is invalid)."""
         return cls(parse_entities(entities))
-
-    @cached_property
-    def first(self) -> EntitySpec:
-        """The first entity: the one cross-cutting rendered tests exercise."""
-        return self.specs[0]
 
     @cached_property
     def uniques(self) -> list[tuple[str, str, str, str]]:
@@ -48,11 +43,6 @@ class Model:
             for spec in self.specs
             for name, field in spec.uniques
         ]
-
-    @cached_property
-    def keyed(self) -> bool:
-        """Whether some foreign key exists (a many-to-one or a many-to-many relation)."""
-        return bool(self.graph.any or self.graph.links)
 
     def of(self, entity: Mapping[str, object] | str) -> EntitySpec:
         """The spec of an item of the answer (or of an entity name).
@@ -74,7 +64,7 @@ class Model:
         tables' foreign keys refer to, and per relation its composite foreign key and index.
         """
         found = [
-            f"CheckConstraint({json.dumps(expression)}, name={json.dumps(name)})"
+            f"CheckConstraint({quoted(expression)}, name={quoted(name)})"
             for name, expression in entity.checks
         ]
         found += [
@@ -98,10 +88,13 @@ class Model:
             found.append(f'Index("{entity.index(field.name)}", "tenant_id", "{field.name}")')
         return found
 
+    def migrations(self, database: str) -> list[Migration]:
+        """The revisions on ``database``, oldest first: one per entity, in declaration order."""
+        if database not in self._chains:
+            self._chains[database] = chain(self.specs, self.graph, database)
+        return self._chains[database]
+
     def migration(self, entity: Mapping[str, object] | str, database: str) -> Migration:
         """The revision that creates ``entity``'s table, on ``database``."""
-        if database not in self._chains:
-            self._chains[database] = {
-                item.entity.name: item for item in chain(self.specs, self.graph, database)
-            }
-        return self._chains[database][self.of(entity).name]
+        name = self.of(entity).name
+        return next(item for item in self.migrations(database) if item.entity.name == name)

@@ -8,9 +8,10 @@ with the word before them (``HTTPServer2Config`` -> ``http``, ``server2``, ``con
 Accented letters are folded to ASCII first (``Café`` -> ``cafe``).
 """
 
+import json
 import re
 import unicodedata
-from functools import cache
+from functools import lru_cache
 
 import inflection
 
@@ -63,7 +64,7 @@ def _restore_case(template: str, word: str) -> str:
     return word
 
 
-@cache  # pure, and asked for the same few names thousands of times per render
+@lru_cache(maxsize=4096)  # pure; asked for the same few names thousands of times per render
 def _inflect_last_word(value: str, *, to_plural: bool) -> str:
     matches = list(_WORD.finditer(value))
     if not matches:
@@ -93,3 +94,11 @@ def singular(value: str) -> str:
     ``"status"`` -> ``"status"``).
     """
     return _inflect_last_word(value, to_plural=False)
+
+
+def quoted(value: str) -> str:
+    """Quote a string for a double-quoted literal in JSON, TOML, YAML or Python.
+
+    The JSON escaping is valid in all four, and non-ASCII text stays readable.
+    """
+    return json.dumps(value, ensure_ascii=False)

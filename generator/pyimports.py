@@ -140,7 +140,7 @@ def _statements(lines: list[str]) -> list[str] | None:
             parts.append(line.strip())
         elif line.strip():
             parts[-1] += " " + line.strip()
-    return [part.replace("( ", "(").replace(", )", ")").replace(",)", ")") for part in parts]
+    return [part.replace("( ", "(").replace(", )", ",)") for part in parts]
 
 
 def _kept(
@@ -163,7 +163,8 @@ def _kept(
                 aliased = " as " in name
                 entry = froms.setdefault((module, aliased), _From(module))
                 entry.names.append(name)
-                entry.exploded = entry.exploded or (raw.startswith("(") and not aliased)
+                # A trailing comma inside the parentheses keeps it one name a line, as in ruff.
+                entry.exploded = entry.exploded or (raw.endswith(",)") and not aliased)
     return straight, froms
 
 
@@ -181,13 +182,12 @@ def tidy_imports(text: str, first_party: Iterable[str], local: Iterable[str] = (
     """
     lines = text.split("\n")
     span = _block(lines)
-    parts = None if span is None else _statements(lines[span[0] : span[1]])
-    kept = (
-        None
-        if parts is None or span is None
-        else _kept(parts, _used_names("\n".join(lines[span[1] :])))
-    )
-    if kept is None or span is None:
+    if span is None:
+        return text
+    first, end = span
+    parts = _statements(lines[first:end])
+    kept = None if parts is None else _kept(parts, _used_names("\n".join(lines[end:])))
+    if kept is None:
         return text
     straight, froms = kept
     ours, folders = set(first_party), set(local)
@@ -204,4 +204,4 @@ def tidy_imports(text: str, first_party: Iterable[str], local: Iterable[str] = (
         else:
             statements.append(from_import(module, entry.names, exploded=entry.exploded))
     block = "\n\n".join("\n".join(sections[key]) for key in sorted(sections))
-    return "\n".join([*lines[: span[0]], *([block] if block else []), *lines[span[1] :]])
+    return "\n".join([*lines[:first], *([block] if block else []), *lines[end:]])

@@ -154,14 +154,15 @@ class _ReleaseFinder(importlib.abc.MetaPathFinder):
         return None
 
 
-def release_package(package: Path) -> ModuleType:
+def release_package(package: Path, digest: str) -> ModuleType:
     """Import a checkout's ``generator`` package under a name of its own.
 
-    The name is derived from the sources' digest, so the same sources are imported once
-    per process, and different releases never overwrite each other's modules.
+    The name is derived from the sources' ``digest`` (:func:`source_digest`), so the same
+    sources are imported once per process, and different releases never overwrite each
+    other's modules.
     """
-    alias = _ALIAS_PREFIX + source_digest(package)[:20]
-    if alias not in sys.modules:
+    alias = _ALIAS_PREFIX + digest[:20]
+    if not any(getattr(finder, "alias", None) == alias for finder in sys.meta_path):
         sys.meta_path.insert(0, _ReleaseFinder(alias, package))
     return importlib.import_module(alias)
 
@@ -184,14 +185,13 @@ def render_extension(root: Path | None) -> type[Extension]:
         the same sources as the installed one; otherwise the checkout's own.
     """
     package = None if root is None else root / PACKAGE
-    if (
-        package is None
-        or not (package / "__init__.py").is_file()
-        or source_digest(package) == installed_digest()
-    ):
+    digest = None
+    if package is not None and (package / "__init__.py").is_file():
+        digest = source_digest(package)
+    if package is None or digest is None or digest == installed_digest():
         module = importlib.import_module(PACKAGE)
     else:
-        module = release_package(package)
+        module = release_package(package, digest)
     return _resolve(module, getattr(module, "RENDER_EXTENSION", LEGACY_RENDER_EXTENSION))
 
 

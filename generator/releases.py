@@ -17,7 +17,6 @@ same refs. A tag that exists on another commit is reported and left alone.
 
 import argparse
 import re
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -25,6 +24,8 @@ from pathlib import Path
 from typing import Final
 
 from packaging.version import InvalidVersion, Version
+
+from generator.lifecycle import git
 
 VERSION_FILE: Final = "generator/__init__.py"
 CHANGELOG: Final = "CHANGELOG.md"
@@ -44,19 +45,9 @@ class Release:
         return f"v{self.version}"
 
 
-def _git(repository: Path, *args: str) -> str:
-    git = shutil.which("git")
-    if git is None:
-        message = "git is not installed; releases are read from the git history"
-        raise FileNotFoundError(message)
-    return subprocess.run(
-        [git, *args], cwd=repository, capture_output=True, text=True, check=True
-    ).stdout
-
-
 def _show(repository: Path, commit: str, path: str) -> str:
     try:
-        return _git(repository, "show", f"{commit}:{path}")
+        return git(repository, "show", f"{commit}:{path}")
     except subprocess.CalledProcessError:
         return ""
 
@@ -83,7 +74,7 @@ def closes_section(changelog: str, version: str) -> bool:
 
 def releases(repository: Path, revision: str = "HEAD") -> list[Release]:
     """Every release in the history of ``revision``, oldest first."""
-    commits = _git(
+    commits = git(
         repository, "log", "--reverse", "--format=%H", revision, "--", VERSION_FILE
     ).split()
     found: dict[str, Release] = {}
@@ -119,7 +110,7 @@ def release_problems(repository: Path) -> list[str]:
     release = next((item for item in made if item.version == version), None)
     if release is None:
         return [f"{version} is not released yet: close its CHANGELOG section in that commit"]
-    changed = _git(repository, "diff", "--name-only", release.commit, "--", *RENDER_INPUTS)
+    changed = git(repository, "diff", "--name-only", release.commit, "--", *RENDER_INPUTS)
     if changed.strip():
         files = ", ".join(changed.split()[:5])
         return [
@@ -131,7 +122,7 @@ def release_problems(repository: Path) -> list[str]:
 
 def existing_tags(repository: Path) -> dict[str, str]:
     """The repository's tags and the commits they point at."""
-    listing = _git(repository, "tag", "--list", "--format=%(refname:short) %(objectname)")
+    listing = git(repository, "tag", "--list", "--format=%(refname:short) %(objectname)")
     return dict(line.split(" ", 1) for line in listing.splitlines() if line)
 
 
@@ -147,7 +138,7 @@ def tag_releases(repository: Path) -> tuple[list[Release], list[str]]:
     for release in releases(repository):
         current = tags.get(release.tag)
         if current is None:
-            _git(repository, "tag", release.tag, release.commit)
+            git(repository, "tag", release.tag, release.commit)
             made.append(release)
         elif current != release.commit:
             problems.append(

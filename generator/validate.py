@@ -33,11 +33,14 @@ class Step:
 #: not rendered by the template, so it can never drift from what FastAPI serves.
 OPENAPI_DOCUMENT: Final = "docs/openapi.json"
 
+#: The name of the step that writes or checks the OpenAPI document (:func:`openapi_step`).
+OPENAPI_STEP: Final = "openapi document"
+
 #: The checks, in order. ``uv sync`` must pass for the others to run. The OpenAPI step's
-#: arguments depend on the project (:func:`openapi_step`).
+#: arguments depend on the project: :func:`steps` gives a project's own.
 STEPS: Final = (
     Step("uv sync", ("sync", "--all-groups")),
-    Step("openapi document", ()),
+    Step(OPENAPI_STEP, ()),
     Step("ruff check", ("run", "--no-sync", "ruff", "check", ".")),
     Step("ruff format", ("run", "--no-sync", "ruff", "format", "--check", ".")),
     Step("mypy --strict", ("run", "--no-sync", "mypy")),
@@ -98,7 +101,13 @@ def openapi_step(project: Path, *, refresh: bool) -> Step:
     command = ["run", "--no-sync", "python", "-m", package, "openapi"]
     if not refresh and (project / OPENAPI_DOCUMENT).is_file():
         command.append("--check")
-    return Step(STEPS[1].name, tuple(command))
+    return Step(OPENAPI_STEP, tuple(command))
+
+
+def steps(project: Path, *, refresh_openapi: bool = False) -> tuple[Step, ...]:
+    """The checks of :data:`STEPS` as they run in ``project``."""
+    openapi = openapi_step(project, refresh=refresh_openapi)
+    return tuple(openapi if step.name == OPENAPI_STEP else step for step in STEPS)
 
 
 def checks_environment() -> dict[str, str]:
@@ -168,14 +177,14 @@ def validate_project(
         message = f"{project} is not a project: it has no pyproject.toml"
         raise BlueprintError(message)
     results: list[StepResult] = []
-    steps = [openapi_step(project, refresh=refresh_openapi) if s is STEPS[1] else s for s in STEPS]
-    for step in steps:
+    checks = steps(project, refresh_openapi=refresh_openapi)
+    for step in checks:
         if on_start is not None:
             on_start(step)
         result = run_step(step, project, env)
         results.append(result)
         if on_done is not None:
             on_done(result)
-        if step is steps[0] and not result.passed:
+        if step is checks[0] and not result.passed:
             break
     return Report(project, tuple(results))

@@ -263,6 +263,15 @@ def git(cwd: Path, *args: str) -> str:
     return completed.stdout
 
 
+def project_files(project: Path) -> dict[str, bytes]:
+    """Every file of a project (its ``.git`` aside) and its bytes, by relative path."""
+    return {
+        path.relative_to(project).as_posix(): path.read_bytes()
+        for path in sorted(project.rglob("*"))
+        if path.is_file() and ".git" not in path.relative_to(project).parts
+    }
+
+
 def commit_everything(repository: Path, message: str, tag: str | None = None) -> None:
     """Make ``repository`` a git repository if it is not one, commit all of it, tag it."""
     if not (repository / ".git").exists():

@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from generator import versions
-from generator.validate import STEPS
+from generator.validate import steps as steps_of
 from tests.conftest import POSTGRES_URL, require_server
 
 pytestmark = pytest.mark.xdist_group("renders")
@@ -64,7 +64,7 @@ def test_the_workflow_runs_the_projects_own_checks_with_pinned_actions(
     assert uses == [f"{name}@{tag}" for name, tag in versions.ACTIONS.items()]
     assert steps[1]["with"]["version"] == versions.CI_UV
     assert steps[1]["with"]["python-version"] == "3.13"
-    for step in STEPS:
+    for step in steps_of(default_project):
         assert any(" ".join(step.uv_args).replace("run --no-sync", "") in run for run in runs), step
     assert "uv run --no-sync python -m task_service openapi --check" in runs
     assert "services" not in job
@@ -267,7 +267,7 @@ def test_the_gitlab_pipeline_matches_its_schema_and_runs_the_projects_checks(
     assert completed.returncode == 0, completed.stdout + completed.stderr
     job = yaml.safe_load(pipeline.read_text("utf-8"))["checks"]
     lines = job["before_script"] + job["script"]
-    for step in STEPS:
+    for step in steps_of(delivery_variant_project):
         assert any(" ".join(step.uv_args).replace("run --no-sync", "") in line for line in lines)
     assert "uv run --no-sync python -m task_service openapi --check" in job["script"]
     assert [service["alias"] for service in job["services"]] == ["postgres"]

@@ -11,7 +11,8 @@ from pytest_copie.plugin import Copie
 
 from generator import versions
 from generator.entities import EntitySpec, rules
-from generator.filters import FILTERS, FiltersExtension, pinned, quoted
+from generator.filters import FILTERS, FiltersExtension, pinned, python, wrapped
+from generator.naming import quoted
 from tests.conftest import THREE_ENTITIES, render_with
 
 
@@ -83,7 +84,7 @@ def test_every_copier_template_gets_the_entity_model_once() -> None:
     copier = {"_copier_conf": {}, "entities": entities}
 
     names = environment.from_string("{{ model.specs | map(attribute='name') | join(',') }}")
-    one = environment.from_string("{{ model.of(entity).table }} {{ model.first.name }}")
+    one = environment.from_string("{{ model.of(entity).table }} {{ model.specs[0].name }}")
 
     assert names.render(copier) == "Task,Tag"
     assert one.render(copier | {"entity": entities[1]}) == "tags Task"
@@ -110,3 +111,31 @@ def test_a_render_parses_the_entities_answer_once(
     render_with(copie, template_dir, answers)
 
     assert len(parses) == 1
+
+
+@pytest.mark.parametrize(
+    ("values", "kind", "literal"),
+    [
+        (["a", "b"], "list", '["a", "b"]'),
+        (["a"], "tuple", '("a",)'),
+        ([], "tuple", "()"),
+        ([], "set", "set()"),
+        (["é"], "frozenset", 'frozenset({"é"})'),
+        ({"project_id": "Project"}, "list", '{"project_id": "Project"}'),
+    ],
+)
+def test_python_writes_literals_of_strings(values: object, kind: str, literal: str) -> None:
+    assert python(values, kind) == literal  # type: ignore[arg-type]
+
+
+def test_wrapped_lays_out_as_ruff_format_does() -> None:
+    assert wrapped(["a", "b"], "f", indent=4) == "f(a, b)"
+    assert wrapped(["x" * 50, "y" * 50], "f", indent=4) == (
+        f"f(\n        {'x' * 50},\n        {'y' * 50},\n    )"
+    )
+    assert wrapped(["'" + "s" * 90 + "'"], "op.execute", indent=4, hug=True) == (
+        "op.execute(\n        '" + "s" * 90 + "'\n    )"
+    )
+    assert wrapped(["Index(x)"], "args = ", indent=4, one_tuple=True) == "args = (Index(x),)"
+    # An item that spans lines never shares one.
+    assert wrapped(["F(\n)"], indent=0, tail=",") == "(\n    F(\n),\n),"

@@ -30,6 +30,7 @@ from tests.conftest import (
     cell_environment,
     commit_everything,
     git,
+    project_files,
     require_server,
 )
 
@@ -102,14 +103,6 @@ def render(releases: Path, tmp_path: Path) -> Render:
     return run
 
 
-def files(project: Path) -> dict[str, bytes]:
-    return {
-        path.relative_to(project).as_posix(): path.read_bytes()
-        for path in sorted(project.rglob("*"))
-        if path.is_file() and ".git" not in path.relative_to(project).parts
-    }
-
-
 def edit_by_hand(project: Path, package: str, *, readme: bool = True) -> None:
     """Typical edits: a route in its own file, a dependency, notes in the README."""
     route = project / "src" / package / "api" / "routes" / "status.py"
@@ -132,7 +125,7 @@ def expected_after_update(
 
     The service's own files (``_skip_if_exists``) keep what they held before the update.
     """
-    expected = files(fresh)
+    expected = project_files(fresh)
     assert expected["CHANGELOG.md"].decode().endswith(TEMPLATE_CHANGELOG_LINE)
     expected["CHANGELOG.md"] = own_changelog
     pyproject = expected["pyproject.toml"].decode()
@@ -175,7 +168,7 @@ def test_an_update_equals_a_fresh_render_plus_the_hand_edits_and_stays_green(
         outcome.changed
     )
     fresh = render(NEW, answers, commit=False)
-    assert files(project) == expected_after_update(fresh, "task_service", own_changelog)
+    assert project_files(project) == expected_after_update(fresh, "task_service", own_changelog)
     commit_everything(project, "update")
     report = validate_project(project, env=cell_environment(f"bp_update_{answer_set}"))
     assert report.passed, "\n".join(r.output[-2000:] for r in report.results if not r.passed)
@@ -229,7 +222,7 @@ def test_changed_answers_switch_the_cache_and_add_an_entity(
     assert outcome.conflicts == []
     assert outcome.service.answers["cache"] == "redis"
     fresh = render(NEW, {**MEMORY_SETS[answer_set], **data}, commit=False)
-    assert files(project) == expected_after_update(
+    assert project_files(project) == expected_after_update(
         fresh, "task_service", own_changelog, readme=False
     )
     assert "redis==" in (project / "pyproject.toml").read_text("utf-8")
@@ -239,12 +232,12 @@ def test_changed_answers_switch_the_cache_and_add_an_entity(
 def test_a_dirty_working_tree_is_refused_and_nothing_changes(render: Render) -> None:
     project = render(OLD)
     (project / "README.md").write_text("uncommitted\n", "utf-8")
-    before = files(project)
+    before = project_files(project)
 
     with pytest.raises(DirtyProjectError, match=r"uncommitted changes \(README\.md\)"):
         update(project, {}, NEW)
 
-    assert files(project) == before
+    assert project_files(project) == before
 
 
 def test_a_project_not_made_from_this_template_is_refused(tmp_path: Path) -> None:
@@ -262,13 +255,13 @@ def test_a_source_that_no_longer_resolves_is_refused_and_nothing_changes(
     render: Render, releases: Path
 ) -> None:
     project = render(OLD)
-    before = files(project)
+    before = project_files(project)
     shutil.rmtree(releases)
 
     with pytest.raises(TemplateError, match="no longer resolves"):
         update(project, {}, NEW)
 
-    assert files(project) == before
+    assert project_files(project) == before
     assert git(project, "status", "--porcelain") == ""
 
 
@@ -406,9 +399,9 @@ def test_a_renamed_answer_is_migrated_before_the_update(
         quiet=True,
         vcs_ref=NEW,
     )
-    expected = files(fresh)
+    expected = project_files(fresh)
     expected["CHANGELOG.md"] = (project / "CHANGELOG.md").read_bytes()  # the service's own
-    assert files(project) == expected
+    assert project_files(project) == expected
 
 
 def test_the_update_command_reports_conflicts_refusals_and_bad_answers(render: Render) -> None:

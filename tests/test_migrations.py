@@ -3,7 +3,7 @@
 import pytest
 import yaml
 
-from generator.migrations import REVISION_LENGTH, migrations
+from generator.migrations import REVISION_LENGTH, Migration
 from generator.model import Model
 
 TASK = {"name": "Task", "fields": {"title": "str"}}
@@ -11,8 +11,12 @@ NOTE = {"name": "Note", "fields": {"body": "text"}}
 PROJECT = {"name": "Project", "fields": {"budget": "decimal?"}}
 
 
+def revisions(answer: object, database: str) -> list[Migration]:
+    return Model.from_answer(answer).migrations(database)
+
+
 def test_ids_are_hex_of_the_documented_length_and_chain_in_order() -> None:
-    chain = migrations([TASK, NOTE, PROJECT], "sqlite")
+    chain = revisions([TASK, NOTE, PROJECT], "sqlite")
 
     assert [m.entity.name for m in chain] == ["Task", "Note", "Project"]
     assert [m.down_revision for m in chain] == [None, chain[0].revision, chain[1].revision]
@@ -24,12 +28,12 @@ def test_ids_are_hex_of_the_documented_length_and_chain_in_order() -> None:
 def test_the_same_answers_give_the_same_ids() -> None:
     text = yaml.safe_dump([TASK, NOTE])
 
-    assert migrations(yaml.safe_load(text), "sqlite") == migrations([TASK, NOTE], "sqlite")
+    assert revisions(yaml.safe_load(text), "sqlite") == revisions([TASK, NOTE], "sqlite")
 
 
 def test_appending_an_entity_leaves_every_earlier_revision_as_it_was() -> None:
-    before = migrations([TASK, NOTE], "postgresql")
-    after = migrations([TASK, NOTE, PROJECT], "postgresql")
+    before = revisions([TASK, NOTE], "postgresql")
+    after = revisions([TASK, NOTE, PROJECT], "postgresql")
 
     assert after[:2] == before
     assert after[2].down_revision == before[-1].revision
@@ -44,19 +48,19 @@ def test_appending_an_entity_leaves_every_earlier_revision_as_it_was() -> None:
     ],
 )
 def test_a_different_schema_gives_a_different_id(changed: dict[str, object]) -> None:
-    assert migrations([changed], "sqlite")[0].revision != migrations([TASK], "sqlite")[0].revision
+    assert revisions([changed], "sqlite")[0].revision != revisions([TASK], "sqlite")[0].revision
 
 
 def test_the_database_is_part_of_the_content() -> None:
-    sqlite = migrations([TASK], "sqlite")[0].revision
+    sqlite = revisions([TASK], "sqlite")[0].revision
 
-    assert migrations([TASK], "postgresql")[0].revision != sqlite
+    assert revisions([TASK], "postgresql")[0].revision != sqlite
 
 
 def test_one_entity_is_found_in_the_chain() -> None:
     found = Model.from_answer([TASK, NOTE]).migration(NOTE, "sqlite")
 
-    assert found.down_revision == migrations([TASK], "sqlite")[0].revision
+    assert found.down_revision == revisions([TASK], "sqlite")[0].revision
 
 
 def test_an_entity_outside_the_answer_is_an_error() -> None:

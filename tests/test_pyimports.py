@@ -101,3 +101,11 @@ def test_a_rendered_module_keeps_only_what_it_uses(copie: Copie, template_dir: P
     assert "from task_service.application.links import" not in routes
     assert "TaskSort" not in routes
     assert "from task_service.api.partial import if_given, unless_none" in routes
+
+
+def test_only_a_trailing_comma_keeps_an_import_one_name_a_line() -> None:
+    exploded = "from a import (\n    b,\n    c,\n)\n\nprint(b, c)\n"
+    collapsed = "from a import (b, c)\n\nprint(b, c)\n"
+
+    assert tidy_imports(exploded, set()) == exploded
+    assert tidy_imports(collapsed, set()) == "from a import b, c\n\nprint(b, c)\n"

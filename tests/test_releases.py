@@ -7,6 +7,7 @@ the installed generator must give the same bytes, through
 :class:`generator.release.ReleaseExtension`.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -18,13 +19,15 @@ from typing import Any
 import pytest
 import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from generator import releases
 from generator.filters import FiltersExtension
 from generator.lifecycle import local_changes, read_service
 from generator.release import ReleaseExtension, render_extension, source_digest
 from generator.render import render
-from tests.conftest import REPO, THREE_ENTITIES, commit_everything, git
+from tests.conftest import REPO, THREE_ENTITIES, commit_everything, git, project_files
 
 pytestmark = pytest.mark.xdist_group("releases")
 
@@ -60,14 +63,6 @@ def tagged_clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return clone
 
 
-def _files(root: Path) -> dict[str, bytes]:
-    return {
-        path.relative_to(root).as_posix(): path.read_bytes()
-        for path in sorted(root.rglob("*"))
-        if path.is_file()
-    }
-
-
 def _render(
     clone: Path, tag: str, answers: Mapping[str, Any], destination: Path, *, own_code: bool
 ) -> dict[str, bytes]:
@@ -78,8 +73,6 @@ def _render(
         worktree = destination.parent / f"{destination.name}-code"
         git(clone, "worktree", "add", "--quiet", "--detach", str(worktree), tag)
         environment["PYTHONPATH"] = str(worktree)
-    import json  # noqa: PLC0415 - only the subprocess's arguments need it
-
     completed = subprocess.run(
         [sys.executable, "-c", _RENDER, str(clone), tag, str(destination), json.dumps(answers)],
         cwd=destination.parent,
@@ -89,7 +82,7 @@ def _render(
         check=False,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
-    return _files(destination)
+    return project_files(destination)
 
 
 def test_the_script_finds_every_release_so_far(tagged_clone: Path) -> None:
@@ -155,7 +148,7 @@ def test_a_service_of_0_1_0_updates_to_0_7_0_as_a_fresh_render(
         capture_output=True,
     )
 
-    updated = {name: body for name, body in _files(service).items() if not name.startswith(".git/")}
+    updated = project_files(service)
     # The answer migration of 0.2.0 (author_name -> team) ran, and nothing else moved.
     assert updated == fresh
 
@@ -179,9 +172,7 @@ def test_every_release_needs_only_what_the_generator_installs(tagged_clone: Path
 
 
 def _distribution(requirement: str) -> str:
-    for separator in "[<>=!~ ;":
-        requirement = requirement.split(separator, 1)[0]
-    return requirement.lower()
+    return canonicalize_name(Requirement(requirement).name)
 
 
 # In-process: which code registers the filters.

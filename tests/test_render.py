@@ -14,9 +14,10 @@ import yaml
 from pytest_copie.plugin import Copie
 
 from generator import versions
-from generator.migrations import migrations
-from tests.conftest import EXTREME_ANSWERS, THREE_ENTITIES, render_with
+from generator.model import Model
+from tests.conftest import EXTREME_ANSWERS, THREE_ENTITIES, project_files, render_with
 from tests.golden import GOLDEN_REVISIONS, read_digests, revision_digests
+from tests.golden import __main__ as golden_script
 
 #: The entity tables and their ER diagram.
 ENTITIES_DOCUMENT = "docs/architecture/entities.md"
@@ -128,22 +129,14 @@ EXPECTED_FILES = {
 _JINJA = re.compile(r"(?<!\$)\{\{|\{%|\{#")
 
 
-def _files(project: Path) -> dict[str, bytes]:
-    return {
-        path.relative_to(project).as_posix(): path.read_bytes()
-        for path in sorted(project.rglob("*"))
-        if path.is_file()
-    }
-
-
 def test_the_default_render_has_exactly_the_expected_files(default_project: Path) -> None:
-    assert set(_files(default_project)) == EXPECTED_FILES
+    assert set(project_files(default_project)) == EXPECTED_FILES
 
 
 @pytest.mark.parametrize("project_fixture", ["default_project", "extreme_project"])
 def test_no_jinja_is_left_anywhere(project_fixture: str, request: pytest.FixtureRequest) -> None:
     project: Path = request.getfixturevalue(project_fixture)
-    for name, content in _files(project).items():
+    for name, content in project_files(project).items():
         assert not name.endswith(".jinja"), name
         assert "{{" not in name, name
         # The extreme description holds "{{ braces }}" on purpose: it must come out literally.
@@ -196,7 +189,7 @@ def test_the_backends_bring_exactly_their_own_dependencies_and_files(
 ) -> None:
     pyproject = tomllib.loads((postgres_redis_project / "pyproject.toml").read_text("utf-8"))
     names = {re.split(r"[\[=]", r)[0] for r in pyproject["project"]["dependencies"]}
-    files = set(_files(postgres_redis_project))
+    files = set(project_files(postgres_redis_project))
 
     assert {"asyncpg", "redis", "alembic"} <= names
     assert "aiosqlite" not in names
@@ -224,7 +217,7 @@ def test_revision_ids_come_from_content_and_chain_in_entity_order(
 ) -> None:
     versions_dir = three_entities_project / "src/task_service/infrastructure/migrations/versions"
     answers = yaml.safe_load((three_entities_project / ".copier-answers.yml").read_text("utf-8"))
-    chain = migrations(answers["entities"], "sqlite")
+    chain = Model.from_answer(answers["entities"]).migrations("sqlite")
 
     assert [m.entity.module for m in chain] == ["order", "line_item", "group"]
     assert chain[0].down_revision is None
@@ -291,7 +284,7 @@ def test_renders_are_byte_identical_across_folders_and_time(
     second = render_with(copie, template_dir, EXTREME_ANSWERS)
 
     assert first != second
-    assert _files(first) == _files(second)
+    assert project_files(first) == project_files(second)
     modes = {path.relative_to(first): path.stat().st_mode for path in first.rglob("*")}
     assert modes == {path.relative_to(second): path.stat().st_mode for path in second.rglob("*")}
 
@@ -303,7 +296,7 @@ def test_the_same_answers_give_the_same_bytes_however_they_were_given(
         copie, template_dir, {"cache": "memory", "database": "sqlite", "python_version": "3.13"}
     )
 
-    assert _files(explicit) == _files(default_project)
+    assert project_files(explicit) == project_files(default_project)
 
 
 def test_released_revisions_never_move(three_entities_project: Path) -> None:
@@ -348,3 +341,16 @@ def test_a_version_bump_changes_the_pins_and_no_released_revision(
 
     assert '"fastapi==9.9.9"' in (project / "pyproject.toml").read_text("utf-8")
     assert revision_digests(project) == read_digests(GOLDEN_REVISIONS)
+
+
+def test_the_golden_script_reproduces_the_golden_file_and_never_rewrites_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entities = tmp_path / "three.yml"
+    entities.write_text(yaml.safe_dump(THREE_ENTITIES, sort_keys=False), "utf-8")
+    monkeypatch.setattr(golden_script, "GOLDEN", tmp_path)
+
+    assert golden_script.main(["three_entity", str(entities)]) == 0
+    written = tmp_path / "three_entity_revisions.sha256"
+    assert read_digests(written) == read_digests(GOLDEN_REVISIONS)
+    assert golden_script.main(["three_entity", str(entities)]) == 1

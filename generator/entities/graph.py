@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cached_property
 
 from generator.entities.fields import FieldSpec, Many
 from generator.entities.spec import EntitySpec
@@ -58,6 +58,11 @@ class RelationGraph:
         return [spec for spec in self.specs if self.dependants(spec.name)]
 
     @cached_property
+    def foreign_keys(self) -> bool:
+        """Whether some table has a foreign key: a many-to-one or a many-to-many relation."""
+        return bool(self.any or self.links)
+
+    @cached_property
     def restricts(self) -> bool:
         """Whether some relation refuses its target's delete (``on_delete: restrict``)."""
         return any(d.on_delete == "restrict" for deps in self._dependants.values() for d in deps)
@@ -75,16 +80,22 @@ class RelationGraph:
         """The many-to-many relations whose target is ``name``, in declaration order."""
         return [item for item in self.links if item.target == name]
 
-    @cache  # noqa: B019 - the graph is immutable and lives as long as one render
+    @cached_property
+    def _referrers(self) -> dict[str, list[str]]:
+        referring: dict[str, list[str]] = {}
+        for spec in self.specs:
+            found = {d.entity.name for d in self.dependants(spec.name)}
+            found |= {i.owner for i in self.links if spec.name in {i.owner, i.target}}
+            referring[spec.name] = [other.name for other in self.specs if other.name in found]
+        return referring
+
     def referrers(self, name: str) -> list[str]:
         """Entities whose foreign keys refer to ``name``'s ``(tenant_id, id)``, in order.
 
         A many-to-one child refers to its target; a many-to-many owner's association table
         refers to both the owner and the target.
         """
-        found = {d.entity.name for d in self.dependants(name)}
-        found |= {item.owner for item in self.links if name in {item.owner, item.target}}
-        return [spec.name for spec in self.specs if spec.name in found]
+        return list(self._referrers[name])
 
     def keyed(self, name: str) -> bool:
         """Whether ``name``'s table needs the unique ``(tenant_id, id)`` index."""
