@@ -7,7 +7,11 @@ new shape. Run as ``python -m generator.answer_migrations rename OLD=NEW ...`` i
 service's folder; it is idempotent, and it never touches anything else.
 
 Releases:
-    0.2.0: ``author_name`` → ``team`` and ``author_email`` → ``team_email``.
+    0.2.0: ``author_name`` → ``team`` and ``author_email`` → ``team_email``
+        (``rename OLD=NEW ...``).
+    0.8.0: ``schema_history`` is recorded, its only snapshot the ``entities`` the
+        service has (``record-history``), so the entities validator can refuse a change
+        of ``entities`` that comes without its snapshot.
 """
 
 import sys
@@ -32,6 +36,18 @@ def rename(answers: Mapping[str, Any], renames: Mapping[str, str]) -> dict[str, 
     return renamed
 
 
+def record_history(answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Return ``answers`` with ``schema_history: [entities]`` after ``entities``, if missing."""
+    if "schema_history" in answers or "entities" not in answers:
+        return dict(answers)
+    recorded: dict[str, Any] = {}
+    for key, value in answers.items():
+        recorded[key] = value
+        if key == "entities":
+            recorded["schema_history"] = [value]
+    return recorded
+
+
 def _renames(pairs: Sequence[str]) -> dict[str, str]:
     renames = {}
     for pair in pairs:
@@ -46,12 +62,17 @@ def _renames(pairs: Sequence[str]) -> dict[str, str]:
 def main(argv: Sequence[str] | None = None, answers_file: Path = ANSWERS_FILE) -> int:
     """Run one migration on ``answers_file``; return the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] != "rename":
-        print("usage: python -m generator.answer_migrations rename OLD=NEW ...", file=sys.stderr)
+    if not args or args[0] not in {"rename", "record-history"}:
+        print(
+            "usage: python -m generator.answer_migrations rename OLD=NEW ... | record-history",
+            file=sys.stderr,
+        )
         return 2
-    renames = _renames(args[1:])
     answers = yaml.safe_load(answers_file.read_text("utf-8")) or {}
-    migrated = rename(answers, renames)
+    if args[0] == "rename":
+        migrated = rename(answers, _renames(args[1:]))
+    else:
+        migrated = record_history(answers)
     if migrated != answers or list(migrated) != list(answers):
         body = yaml.safe_dump(migrated, sort_keys=False, allow_unicode=True)
         answers_file.write_text(HEADER + body, "utf-8")

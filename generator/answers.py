@@ -26,6 +26,7 @@ from pydantic import (
 
 from generator import versions
 from generator.entities import parse_entities
+from generator.schema import HOW_TO_CHANGE, has_markers, history_error
 
 PYTHON_VERSIONS: Final = ("3.12", "3.13")
 #: The first choice of each question is its default in copier.yml (a test holds them equal).
@@ -131,11 +132,25 @@ def _yaml_text(value: object) -> object:
 
 
 def _entities(value: object) -> object:
+    if has_markers(value):
+        message = (
+            "renamed_from and removed say how the data model changed; they belong in "
+            f"schema_history, which `{HOW_TO_CHANGE}` records"
+        )
+        raise ValueError(message)
     parse_entities(value)
     return value
 
 
+def _history(value: object) -> object:
+    if not isinstance(value, list) or not value:
+        message = "must be a non-empty list of entities answers, oldest first"
+        raise ValueError(message)
+    return value
+
+
 Entities = Annotated[object, BeforeValidator(_yaml_text), AfterValidator(_entities)]
+SchemaHistory = Annotated[object, BeforeValidator(_yaml_text), AfterValidator(_history)]
 
 
 class Answers(BaseModel):
@@ -156,10 +171,15 @@ class Answers(BaseModel):
     ci: CiProvider
     kubernetes: bool
     entities: Entities
+    schema_history: SchemaHistory | None = None
 
     @model_validator(mode="after")
     def _questions_agree(self) -> "Answers":
         if message := combination_error(self.kubernetes, self.database):
+            raise ValueError(message)
+        if self.schema_history is not None and (
+            message := history_error(self.entities, self.schema_history)
+        ):
             raise ValueError(message)
         return self
 
@@ -219,7 +239,25 @@ def answer_error(value: object, question: str, **others: object) -> str:
         return _message(question, error)
     if question == "kubernetes" and "database" in others:
         return combination_error(bool(checked), str(others["database"]))
+    if question == "entities":
+        return _recorded_history_error(checked, others)
     return ""
+
+
+def _recorded_history_error(entities: object, others: Mapping[str, object]) -> str:
+    """Whether ``entities`` follows from ``others["schema_history"]``, given or recorded.
+
+    Copier's validator of ``entities`` sees the history given with ``--data`` or recorded
+    in the answers file (0.8.0's answer migration records it for older services); on a
+    first render there is none yet, and its default follows from ``entities``.
+    """
+    history = others.get("schema_history")
+    if isinstance(history, str):
+        try:
+            history = yaml.safe_load(history)
+        except yaml.YAMLError:
+            return "schema_history: is not valid YAML"
+    return "" if history is None else history_error(entities, history)
 
 
 def check_answers(data: Mapping[str, object]) -> list[str]:
@@ -241,6 +279,10 @@ def check_answers(data: Mapping[str, object]) -> list[str]:
         for name, value in data.items()
         if name in _ADAPTERS and (message := answer_error(value, name))
     ]
+    if not problems and "entities" in data and "schema_history" in data:
+        entities = _ADAPTERS["entities"].validate_python(data["entities"])
+        if message := _recorded_history_error(entities, data):
+            problems.append(message)
     if not problems:
         kubernetes = _ADAPTERS["kubernetes"].validate_python(data.get("kubernetes", False))
         database = str(data.get("database", DATABASES[0]))

@@ -25,7 +25,7 @@ from generator.errors import (
     UpdateConflictError,
 )
 from generator.fleet import FleetResult, fleet_status, fleet_update
-from generator.lifecycle import check, update
+from generator.lifecycle import check, record_entities, update
 from generator.render import parse_data, render
 from generator.validate import (
     OPENAPI_DOCUMENT,
@@ -188,7 +188,7 @@ def update_command(
     """Update a service to a newer template version, keeping its local edits."""
     console = Console(stderr=True)
     with _handle_errors(console):
-        answers = parse_data(data or [])
+        answers = record_entities(path.resolve(), parse_data(data or []))
         if problems := check_answers(answers):
             raise AnswerError("\n".join(problems))
         outcome = update(path.resolve(), answers, to)

@@ -11,14 +11,15 @@ import re
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from typing import Any, Final
 
+import yaml
 from jinja2 import Environment, Template, nodes
 from jinja2.ext import Extension
 
 from generator import naming, versions
 from generator.answers import QUESTIONS, answer_error
-from generator.entities import LINE_LENGTH, EntityRuleError, workflow_path
+from generator.entities import EntityRuleError, workflow_path
 from generator.model import Model
-from generator.pyimports import tidy_imports
+from generator.pyimports import tidy_imports, wrapped
 
 _REQUIREMENT = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?P<extras>\[[a-z0-9,_-]+\])?")
 
@@ -73,6 +74,11 @@ def version_of(distribution: str) -> str:
     return versions.ALL[distribution]
 
 
+def first_snapshot(entities: object) -> str:
+    """The default ``schema_history``: the ``entities`` answer as its only snapshot (YAML)."""
+    return yaml.safe_dump([entities], sort_keys=False)
+
+
 def ordered_answers(answers: Mapping[str, Any]) -> dict[str, Any]:
     """Copier's recorded answers in a fixed order: its own keys, then the questions' order.
 
@@ -107,36 +113,11 @@ def python(values: Iterable[str] | Mapping[str, str], kind: str = "list") -> str
     return f"[{joined}]"
 
 
-def wrapped(
-    items: list[str],
-    head: str = "",
-    *,
-    indent: int,
-    tail: str = "",
-    hug: bool = False,
-    one_tuple: bool = False,
-) -> str:
-    """``head(items)tail`` laid out as ruff format writes it, from column ``indent``.
-
-    On one line when it fits in the rendered project's 100 columns (and no item spans
-    lines); otherwise one item per line with trailing commas, or, with ``hug``, the single
-    item alone on an indented line. ``one_tuple`` writes a one-item tuple's comma.
-    """
-    inner = ", ".join(items) + ("," if one_tuple and len(items) == 1 else "")
-    line = f"{head}({inner}){tail}"
-    if indent + len(line) <= LINE_LENGTH and not any("\n" in item for item in items):
-        return line
-    pad, closing = " " * (indent + 4), " " * indent
-    if hug:
-        return f"{head}(\n{pad}{inner}\n{closing}){tail}"
-    body = "".join(f"{pad}{item},\n" for item in items)
-    return f"{head}(\n{body}{closing}){tail}"
-
-
 FILTERS: Final[dict[str, Callable[..., Any]]] = {
     "action": action,
     "image": image,
     "answer_error": answer_error,
+    "first_snapshot": first_snapshot,
     "camel_case": naming.camel_case,
     "kebab_case": naming.kebab_case,
     "ordered_answers": ordered_answers,
@@ -176,18 +157,20 @@ def _hand_out_the_model(environment: Environment) -> None:
     """Put ``model`` into the context of every template Copier renders (a context hook)."""
     models: dict[str, Model | None] = {}
     # Copier hands every template the same answer object: look it up by identity first.
-    last: list[tuple[object, Model | None]] = []
+    last: list[tuple[object, object, Model | None]] = []
 
-    def model(entities: object) -> Model | None:
-        if last and last[0][0] is entities:
-            return last[0][1]
-        key = repr(entities)
+    def model(entities: object, history: object) -> Model | None:
+        if last and last[0][0] is entities and last[0][1] is history:
+            return last[0][2]
+        key = repr((entities, history))
         if key not in models:
             try:
-                models[key] = Model.from_answer(entities)
+                models[key] = Model.from_answer(
+                    entities, history if isinstance(history, list) else None
+                )
             except EntityRuleError:
-                models[key] = None  # the answer's validator names the rule it broke
-        last[:] = [(entities, models[key])]
+                models[key] = None  # the answers' validators name the rule they broke
+        last[:] = [(entities, history, models[key])]
         return models[key]
 
     class ModelContext(environment.context_class):  # type: ignore[name-defined,misc]
@@ -201,7 +184,8 @@ def _hand_out_the_model(environment: Environment) -> None:
         ) -> None:
             # While questions are asked the answer may still be YAML text: no model yet.
             answer = parent.get("entities") if "_copier_conf" in parent else None
-            if isinstance(answer, list) and (built := model(answer)) is not None:
+            history = parent.get("schema_history")
+            if isinstance(answer, list) and (built := model(answer, history)) is not None:
                 parent["model"] = built
             super().__init__(environment, parent, name, blocks, globals)
 

@@ -18,6 +18,7 @@ import copier
 import yaml
 from packaging.version import InvalidVersion, Version
 
+from generator import schema
 from generator.errors import DirtyProjectError, NotAServiceError, TemplateError
 from generator.validate import OPENAPI_DOCUMENT
 
@@ -295,7 +296,32 @@ def _conflicted(path: Path, names: Iterable[str]) -> list[str]:
     return sorted(found)
 
 
-def update(path: Path, data: Mapping[str, str], to: str | None = None) -> UpdateOutcome:
+def record_entities(path: Path, data: Mapping[str, object]) -> dict[str, object]:
+    """The answers an update gives Copier: a new ``entities`` with its history snapshot.
+
+    ``data["entities"]`` may carry ``renamed_from`` and ``removed``: the snapshot keeps
+    them (the migrations need them), the ``entities`` answer does not. The history starts
+    from the service's recorded one, or from its recorded ``entities`` for a service
+    rendered before the history existed. An answer the rules refuse is passed on as it
+    is, for the checks to name the rule.
+    """
+    answers = dict(data)
+    if "entities" not in answers or "schema_history" in answers:
+        return answers
+    new = answers["entities"]
+    if isinstance(new, str):
+        try:
+            new = yaml.safe_load(new)
+        except yaml.YAMLError:
+            return answers
+    recorded = read_service(path).answers
+    history = schema.record(recorded.get("schema_history"), recorded.get("entities"), new)
+    answers["entities"] = schema.live(new)
+    answers["schema_history"] = history
+    return answers
+
+
+def update(path: Path, data: Mapping[str, object], to: str | None = None) -> UpdateOutcome:
     """Update the service at ``path`` to release ``to`` (the newest by default).
 
     Conflicts are written inline (``<<<<<<< before updating``) and reported, never
@@ -315,7 +341,7 @@ def update(path: Path, data: Mapping[str, str], to: str | None = None) -> Update
     try:
         copier.run_update(
             path,
-            data=dict(data),
+            data=record_entities(path, data),
             vcs_ref=to,
             defaults=True,
             overwrite=True,

@@ -1,18 +1,23 @@
 """Alembic revision ids for the rendered migrations: derived from content, never random.
 
-Each entity gets one revision that creates its table. The revisions chain in the order
-the entities are declared, so appending an entity (``copier update -d entities=...``)
-adds one revision on top of the previous head and leaves every earlier file as it was.
-A revision id is a hash of what its migration creates and of the revision it follows:
-the same answers give the same ids on every machine, at every time.
+Each entity of the schema history's first snapshot gets one revision that creates its
+table; they chain in the order the entities are declared. Every later change (a field
+added, renamed, changed or removed; an entity added) is one more revision on top
+(:mod:`generator.schema`), so a rendered revision never changes. A revision id is a hash
+of what its migration does and of the revision it follows: the same history gives the
+same ids on every machine, at every time.
 """
 
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from generator.entities import EntitySpec, RelationGraph
+
+if TYPE_CHECKING:
+    from generator.schema import Change, History
 
 #: Length of a revision id: as long as Alembic's own random ones.
 REVISION_LENGTH = 12
@@ -27,6 +32,8 @@ class Migration:
     down_revision: str | None
     #: Targets whose ``(tenant_id, id)`` index this revision creates, for foreign keys.
     indexes: tuple[EntitySpec, ...] = ()
+    #: The entities as they were when this revision was made (its relations' targets).
+    graph: RelationGraph | None = field(default=None, compare=False)
 
 
 def _content(
@@ -81,3 +88,71 @@ def chain(specs: Sequence[EntitySpec], graph: RelationGraph, database: str) -> l
         revisions.append(Migration(entity, revision, down_revision, indexes))
         down_revision = revision
     return revisions
+
+
+def _keyed(state: dict[str, EntitySpec]) -> set[str]:
+    """The tables that hold a ``(tenant_id, id)`` index, for the schema ``state``."""
+    graph = RelationGraph(list(state.values()))
+    return {name for name in state if graph.keyed(name)}
+
+
+def _apply(entity: EntitySpec, change: "Change") -> EntitySpec:
+    """``entity`` as the database holds it after ``change``."""
+    fields = list(entity.fields)
+    names = [spec.name for spec in fields]
+    if change.before is not None and change.kind != "alter":
+        index = names.index(change.before.name)
+        if change.after is None:
+            del fields[index]
+        else:
+            fields[index] = change.after
+    elif change.before is not None and change.after is not None:
+        fields[names.index(change.before.name)] = change.after
+    else:
+        assert change.after is not None  # noqa: S101 - an addition has its field
+        fields.append(change.after)
+    return replace(entity, fields=tuple(fields))
+
+
+def history_chain(history: "History", database: str) -> tuple[list[Migration], list["Change"]]:
+    """Every revision of a schema history on ``database``, oldest first.
+
+    Returns:
+        The revisions that create a table (the first snapshot's, then each entity added
+        later, in the order they were added) and the revisions of every other change.
+    """
+    first = list(history.snapshots[0].specs)
+    graph = RelationGraph(first)
+    creations = [replace(item, graph=graph) for item in chain(first, graph, database)]
+    head = creations[-1].revision if creations else None
+    state = {spec.name: spec for spec in first}
+    changes: list[Change] = []
+    for number, step in history.steps:
+        before = _keyed(state)
+        if isinstance(step, EntitySpec):
+            state[step.name] = step
+            snapshot = RelationGraph(list(history.snapshots[number].specs))
+            created = _keyed(state) - before
+            indexes = tuple(spec for spec in snapshot.specs if spec.name in created)
+            digest = hashlib.sha256(_content(step, database, head, indexes)).hexdigest()
+            creations.append(
+                Migration(step, digest[:REVISION_LENGTH], head, indexes, graph=snapshot)
+            )
+            head = creations[-1].revision
+            continue
+        state[step.entity.name] = _apply(state[step.entity.name], step)
+        after = _keyed(state)
+        change = replace(
+            step,
+            number=len(changes) + 1,
+            down_revision=head,
+            key_indexes=tuple(state[name] for name in state if name in after - before),
+            dropped_key_indexes=tuple(state[name] for name in state if name in before - after),
+            snapshot=number,
+        )
+        change = replace(
+            change, revision=hashlib.sha256(change.content(database)).hexdigest()[:REVISION_LENGTH]
+        )
+        changes.append(change)
+        head = change.revision
+    return creations, changes

@@ -7,15 +7,18 @@ attributes instead of calling filters that parse the ``entities`` answer again::
     {% for e in model.specs %}...{% endfor %}          every entity, declaration order
     {%- set e = model.of(entity) -%}                   a per-entity (``yield``) file's entity
     {% if model.graph.links %}...{% endif %}           relations, from both ends
-    {%- set m = model.migration(entity, database) -%}  an entity's revision in the chain
+    {% yield m from model.creations(database) %}       the revisions that create a table
+    {% yield change from model.changes(database) %}    every later change, one revision each
 """
 
 from collections.abc import Mapping
 from functools import cached_property
 
+from generator import revisions
 from generator.entities import EntitySpec, RelationGraph, parse_entities
-from generator.migrations import Migration, chain
+from generator.migrations import Migration, history_chain
 from generator.naming import quoted
+from generator.schema import Change, History, Snapshot
 
 #: The database actions of ``on_delete`` (``set_null`` is the service's: no action).
 _ON_DELETE = {"restrict": "RESTRICT", "cascade": "CASCADE"}
@@ -24,16 +27,24 @@ _ON_DELETE = {"restrict": "RESTRICT", "cascade": "CASCADE"}
 class Model:
     """Every entity of one ``entities`` answer, with its relations and revisions."""
 
-    def __init__(self, specs: list[EntitySpec]) -> None:
-        """Index ``specs`` (validated, in declaration order)."""
+    def __init__(self, specs: list[EntitySpec], history: History | None = None) -> None:
+        """Index ``specs`` (validated, in declaration order) and the history that led to them.
+
+        Without a history, ``specs`` are its only snapshot: one revision per entity.
+        """
         self.specs = specs
         self.graph = RelationGraph(specs)
-        self._chains: dict[str, list[Migration]] = {}
+        self.history = history
+        self._chains: dict[str, tuple[list[Migration], list[Change]]] = {}
 
     @classmethod
-    def from_answer(cls, entities: object) -> "Model":
-        """Parse the ``entities`` answer (raises :class:`EntityRuleError` if it is invalid)."""
-        return cls(parse_entities(entities))
+    def from_answer(cls, entities: object, history: list[object] | None = None) -> "Model":
+        """Parse the ``entities`` and ``schema_history`` answers.
+
+        Raises:
+            EntityRuleError: An answer is invalid, or the history cannot be followed.
+        """
+        return cls(parse_entities(entities), None if history is None else History.parse(history))
 
     @cached_property
     def uniques(self) -> list[tuple[str, str, str, str]]:
@@ -88,13 +99,50 @@ class Model:
             found.append(f'Index("{entity.index(field.name)}", "tenant_id", "{field.name}")')
         return found
 
-    def migrations(self, database: str) -> list[Migration]:
-        """The revisions on ``database``, oldest first: one per entity, in declaration order."""
+    def _chain(self, database: str) -> tuple[list[Migration], list[Change]]:
         if database not in self._chains:
-            self._chains[database] = chain(self.specs, self.graph, database)
+            history = self.history or History([Snapshot(0, tuple(self.specs), {}, {})])
+            self._chains[database] = history_chain(history, database)
         return self._chains[database]
+
+    def creations(self, database: str) -> list[Migration]:
+        """The revisions that create a table on ``database``, in the order of the chain."""
+        return self._chain(database)[0]
+
+    def changes(self, database: str) -> list[Change]:
+        """The revisions of every later change, oldest first."""
+        return self._chain(database)[1]
+
+    def revisions(self, database: str) -> list[Migration | Change]:
+        """Every revision on ``database``, oldest first (each one's parent before it)."""
+        creations, changes = self._chain(database)
+        items: list[Migration | Change] = [*creations, *changes]
+        by_parent = {item.down_revision: item for item in items}
+        ordered: list[Migration | Change] = []
+        while (item := by_parent.get(ordered[-1].revision if ordered else None)) is not None:
+            ordered.append(item)
+        return ordered
+
+    @cached_property
+    def _tables(self) -> dict[str, str]:
+        snapshots = self.history.snapshots if self.history else []
+        return {spec.name: spec.table for s in snapshots for spec in s.specs} | {
+            spec.name: spec.table for spec in self.specs
+        }
+
+    def upgrade(self, change: Change) -> list[str]:
+        """The statements of a change revision's ``upgrade()``."""
+        return revisions.upgrade(change, self._tables)
+
+    def downgrade(self, change: Change) -> list[str]:
+        """The statements of a change revision's ``downgrade()``."""
+        return revisions.downgrade(change, self._tables)
+
+    def migrations(self, database: str) -> list[Migration]:
+        """The revisions that create a table, oldest first (:meth:`creations`)."""
+        return self.creations(database)
 
     def migration(self, entity: Mapping[str, object] | str, database: str) -> Migration:
         """The revision that creates ``entity``'s table, on ``database``."""
         name = self.of(entity).name
-        return next(item for item in self.migrations(database) if item.entity.name == name)
+        return next(item for item in self.creations(database) if item.entity.name == name)

@@ -1,4 +1,4 @@
-"""Tidy the import block of a rendered Python module, as ruff's isort and F401 want it.
+"""Rendered Python as ruff writes it: tidy import blocks, calls laid out to the line length.
 
 A template lists every import its module *may* need, in plain lines; after rendering,
 :func:`tidy_imports` drops the names the module does not use, merges imports of one
@@ -205,3 +205,29 @@ def tidy_imports(text: str, first_party: Iterable[str], local: Iterable[str] = (
             statements.append(from_import(module, entry.names, exploded=entry.exploded))
     block = "\n\n".join("\n".join(sections[key]) for key in sorted(sections))
     return "\n".join([*lines[:first], *([block] if block else []), *lines[end:]])
+
+
+def wrapped(
+    items: list[str],
+    head: str = "",
+    *,
+    indent: int,
+    tail: str = "",
+    hug: bool = False,
+    one_tuple: bool = False,
+) -> str:
+    """``head(items)tail`` laid out as ruff format writes it, from column ``indent``.
+
+    On one line when it fits in the rendered project's 100 columns (and no item spans
+    lines); otherwise one item per line with trailing commas, or, with ``hug``, the single
+    item alone on an indented line. ``one_tuple`` writes a one-item tuple's comma.
+    """
+    inner = ", ".join(items) + ("," if one_tuple and len(items) == 1 else "")
+    line = f"{head}({inner}){tail}"
+    if indent + len(line) <= LINE_LENGTH and not any("\n" in item for item in items):
+        return line
+    pad, closing = " " * (indent + 4), " " * indent
+    if hug:
+        return f"{head}(\n{pad}{inner}\n{closing}){tail}"
+    body = "".join(f"{pad}{item},\n" for item in items)
+    return f"{head}(\n{body}{closing}){tail}"

@@ -11,8 +11,9 @@ from pytest_copie.plugin import Copie
 
 from generator import versions
 from generator.entities import EntitySpec, rules
-from generator.filters import FILTERS, FiltersExtension, pinned, python, wrapped
+from generator.filters import FILTERS, FiltersExtension, pinned, python
 from generator.naming import quoted
+from generator.pyimports import wrapped
 from tests.conftest import THREE_ENTITIES, render_with
 
 

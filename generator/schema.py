@@ -1,0 +1,438 @@
+"""The schema history: every ``entities`` answer a service has had, and the changes between.
+
+A service records its history in the ``schema_history`` answer: a list of snapshots of the
+``entities`` answer, oldest first, the last one the current answer. The first snapshot's
+entities are created by one revision each (:mod:`generator.migrations`); every later
+snapshot adds one revision per change on top of the chain. The same history always gives
+the same revisions, and a revision once rendered never changes: its id is a hash of the
+change and of its parent.
+
+A snapshot may say what the user meant where the difference alone cannot tell::
+
+    fields:
+      name: {type: str, renamed_from: title}   # the column is renamed, its data kept
+      priority: {removed: true}                # the column is dropped, with its data
+
+These markers exist only in the history: the ``entities`` answer is the last snapshot
+without them (:func:`live`). ``blueprint update -d entities=...`` records a snapshot; a
+change of ``entities`` that does not come with its snapshot is refused.
+"""
+
+import hashlib
+import itertools
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Final
+
+from generator.entities import EntityRuleError, EntitySpec, FieldSpec, parse_entities
+from generator.migrations import REVISION_LENGTH
+
+#: Keys that exist only in snapshots of the history.
+MARKERS: Final = ("renamed_from", "removed")
+
+#: What ``blueprint update`` records, for the messages that name the way to change entities.
+HOW_TO_CHANGE = "blueprint update -d entities=..."
+
+
+def _fields(entity: Mapping[str, Any]) -> Mapping[str, Any]:
+    fields = entity.get("fields")
+    return fields if isinstance(fields, Mapping) else {}
+
+
+def _removed(spec: object) -> bool:
+    return isinstance(spec, Mapping) and spec.get("removed") is True
+
+
+def live(answer: object) -> object:
+    """The ``entities`` answer a snapshot stands for: removed fields gone, markers dropped.
+
+    Anything that is not a list of mappings is returned as it is, for the entity rules to
+    name what is wrong with it.
+    """
+    if not isinstance(answer, list):
+        return answer
+    entities: list[object] = []
+    for entity in answer:
+        if not isinstance(entity, Mapping):
+            entities.append(entity)
+            continue
+        kept = {key: value for key, value in entity.items() if key not in MARKERS}
+        if isinstance(entity.get("fields"), Mapping):
+            kept["fields"] = {
+                name: (
+                    {key: value for key, value in spec.items() if key not in MARKERS}
+                    if isinstance(spec, Mapping)
+                    else spec
+                )
+                for name, spec in entity["fields"].items()
+                if not _removed(spec)
+            }
+        entities.append(kept)
+    return entities
+
+
+def has_markers(answer: object) -> bool:
+    """Whether an ``entities`` answer carries markers that belong in the history only."""
+    if not isinstance(answer, list):
+        return False
+    for entity in answer:
+        if isinstance(entity, Mapping) and (
+            any(key in entity for key in MARKERS)
+            or any(
+                isinstance(spec, Mapping) and any(key in spec for key in MARKERS)
+                for spec in _fields(entity).values()
+            )
+        ):
+            return True
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One ``entities`` answer of the history, parsed, with what its markers say."""
+
+    number: int
+    specs: tuple[EntitySpec, ...]
+    #: Entity name -> {new field name: old field name}.
+    renamed: Mapping[str, Mapping[str, str]]
+    #: Entity name -> the field names marked ``removed``.
+    removed: Mapping[str, frozenset[str]]
+
+    @classmethod
+    def parse(cls, number: int, answer: object) -> "Snapshot":
+        """Parse snapshot ``number`` of the history.
+
+        Raises:
+            EntityRuleError: The snapshot breaks an entity rule or misuses a marker.
+        """
+        where = f"schema_history snapshot {number}"
+        try:
+            specs = tuple(parse_entities(live(answer)))
+        except EntityRuleError as error:
+            raise EntityRuleError(f"{where}: {error}") from None
+        renamed: dict[str, dict[str, str]] = {}
+        removed: dict[str, frozenset[str]] = {}
+        for entity in answer if isinstance(answer, list) else []:
+            name = str(entity.get("name"))
+            for key in MARKERS:
+                if key in entity:
+                    message = (
+                        f"{where}: entity {name!r}: {key} on a whole entity is not supported "
+                        "yet; rename or remove its fields instead"
+                    )
+                    raise EntityRuleError(message)
+            renamed[name] = {}
+            gone = set()
+            for field_name, spec in _fields(entity).items():
+                if not isinstance(spec, Mapping):
+                    continue
+                if "removed" in spec and spec["removed"] is not True:
+                    message = (
+                        f"{where}: entity {name!r}, field {field_name!r}: removed must be true"
+                    )
+                    raise EntityRuleError(message)
+                if spec.get("removed") is True:
+                    gone.add(str(field_name))
+                if "renamed_from" in spec:
+                    source = spec["renamed_from"]
+                    if not isinstance(source, str):
+                        message = (
+                            f"{where}: entity {name!r}, field {field_name!r}: renamed_from must "
+                            "name the field's old name"
+                        )
+                        raise EntityRuleError(message)
+                    renamed[name][str(field_name)] = source
+            removed[name] = frozenset(gone)
+        return cls(number, specs, renamed, removed)
+
+
+#: The kinds of change, in the order one snapshot's changes of one entity are applied.
+KINDS: Final = ("remove", "rename", "add", "alter")
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One change of one field: the revision that makes it, on top of the chain."""
+
+    kind: str
+    entity: EntitySpec
+    before: FieldSpec | None
+    after: FieldSpec | None
+    #: The entity as the database holds it before the change (its table's names).
+    previous: EntitySpec
+    number: int = 0
+    revision: str = ""
+    down_revision: str | None = None
+    #: Target entities whose ``(tenant_id, id)`` index this revision creates or drops.
+    key_indexes: tuple[EntitySpec, ...] = ()
+    dropped_key_indexes: tuple[EntitySpec, ...] = ()
+    #: The snapshot that asked for it.
+    snapshot: int = 0
+
+    @property
+    def field(self) -> FieldSpec:
+        """The field after the change (before it, for a removal)."""
+        found = self.after or self.before
+        assert found is not None  # noqa: S101 - a change has one side at least
+        return found
+
+    @property
+    def module(self) -> str:
+        """The revision's module name: ``change_003_task_add_priority``."""
+        return f"change_{self.number:03d}_{self.entity.module}_{self.kind}_{self.field.name}"
+
+    @property
+    def summary(self) -> str:
+        """What the change does, in one line (the revision's docstring)."""
+        table, name = self.entity.table, self.field.name
+        if self.kind == "add":
+            return f"Add the ``{name}`` column to ``{table}``."
+        if self.kind == "remove":
+            return f"Drop the ``{name}`` column of ``{table}``, and its data."
+        if self.kind == "rename":
+            assert self.before is not None  # noqa: S101 - a rename has both sides
+            return f"Rename the ``{self.before.name}`` column of ``{table}`` to ``{name}``."
+        return f"Change the ``{name}`` column of ``{table}``: {', '.join(self.differences)}."
+
+    @property
+    def differences(self) -> list[str]:
+        """What changes in the column (an ``alter``): type, nullability, constraints."""
+        before, after = self.before, self.after
+        if before is None or after is None:
+            return []
+        found = []
+        if before.column_type != after.column_type:
+            found.append(f"{before.column_type} to {after.column_type}")
+        if before.nullable != after.nullable:
+            found.append("now nullable" if after.nullable else "now required")
+        if before.check != after.check:
+            found.append("its check")
+        if before.unique != after.unique:
+            found.append("now unique per tenant" if after.unique else "no longer unique")
+        if before.relation != after.relation:
+            found.append("its foreign key")
+        return found
+
+    def content(self, database: str) -> bytes:
+        """What the revision id is a hash of: the change, the database and the parent."""
+        return json.dumps(
+            {
+                "kind": self.kind,
+                "table": self.entity.table,
+                "before": _shape(self.previous, self.before),
+                "after": _shape(self.entity, self.after),
+                "key_indexes": [spec.table for spec in self.key_indexes],
+                "dropped_key_indexes": [spec.table for spec in self.dropped_key_indexes],
+                "database": database,
+                "down_revision": self.down_revision,
+            },
+            sort_keys=True,
+        ).encode()
+
+
+def _shape(entity: EntitySpec, spec: FieldSpec | None) -> object:
+    """Everything of a field that the database holds."""
+    if spec is None:
+        return None
+    return {
+        "name": spec.name,
+        "type": spec.column_type,
+        "nullable": spec.nullable,
+        "check": spec.check,
+        "unique": spec.unique,
+        "relation": None
+        if spec.relation is None
+        else [entity.foreign_key(spec), spec.relation.target, spec.relation.on_delete],
+        "default": json.dumps(spec.default, default=str) if spec.has_default else None,
+    }
+
+
+def _stored(spec: FieldSpec) -> tuple[object, ...]:
+    """What must differ for a field to need an ``alter`` revision."""
+    return (spec.column_type, spec.nullable, spec.check, spec.unique, spec.relation)
+
+
+def _field_changes(before: EntitySpec, after: EntitySpec, snapshot: Snapshot) -> list[Change]:
+    """The changes of one entity between two snapshots, in :data:`KINDS` order."""
+    where = f"schema_history snapshot {snapshot.number}: entity {after.name!r}"
+    if before.many != after.many or (before.workflow is None) != (after.workflow is None):
+        message = (
+            f"{where}: changing many-to-many relations or the workflow of an entity that "
+            "exists is not supported yet"
+        )
+        raise EntityRuleError(message)
+    old = {spec.name: spec for spec in before.fields}
+    new = {spec.name: spec for spec in after.fields}
+    removed = snapshot.removed.get(after.name, frozenset())
+    if unknown := sorted(removed - set(old)):
+        message = f"{where}: field {unknown[0]!r} is marked removed, but it is not a field"
+        raise EntityRuleError(message)
+    #: New column -> the old column it was renamed from.
+    renamed = {
+        _column(name, new): _column(source, old)
+        for name, source in snapshot.renamed.get(after.name, {}).items()
+    }
+    for name, source in renamed.items():
+        if source not in old or source in new or name in old:
+            message = (
+                f"{where}: field {name!r} is renamed_from {source!r}, which must be a field "
+                "of the previous snapshot that this one no longer has"
+            )
+            raise EntityRuleError(message)
+    for name in old:
+        if name not in new and name not in removed and name not in renamed.values():
+            message = (
+                f"{where}: field {name!r} is gone. To drop its column and its data, declare "
+                f"it as `{name}: {{removed: true}}`; to rename it, give the new field "
+                f"`renamed_from: {name}`"
+            )
+            raise EntityRuleError(message)
+    changes = [Change("remove", after, old[name], None, before) for name in old if name in removed]
+    changes += [
+        Change("rename", after, old[source], replace_name(old[source], name), before)
+        for name, source in renamed.items()
+    ]
+    changes += [
+        _added(where, spec, after, before)
+        for name, spec in new.items()
+        if name not in old and name not in renamed
+    ]
+    for name, spec in new.items():
+        was = old.get(renamed.get(name, name))
+        if was is not None and (change := _altered(where, was, spec, after, before)):
+            changes.append(change)
+    return changes
+
+
+def _added(where: str, spec: FieldSpec, entity: EntitySpec, previous: EntitySpec) -> Change:
+    if not spec.nullable and not spec.has_default:
+        fix = (
+            "make the relation optional (belongs_to: 'Target?')"
+            if spec.relation
+            else "give it a default, or make it nullable ('?')"
+        )
+        message = (
+            f"{where}: new field {spec.name!r} is required and has no default, so the rows "
+            f"that exist cannot be filled; {fix}"
+        )
+        raise EntityRuleError(message)
+    return Change("add", entity, None, spec, previous)
+
+
+def _altered(
+    where: str, source: FieldSpec, spec: FieldSpec, entity: EntitySpec, previous: EntitySpec
+) -> Change | None:
+    name = spec.name
+    if source.type != spec.type:
+        message = (
+            f"{where}: field {name!r} changes type from {source.type} to {spec.type}; "
+            "that is not a change the history makes: add a new field and remove the old one"
+        )
+        raise EntityRuleError(message)
+    if source.relation and spec.relation and source.relation.target != spec.relation.target:
+        message = f"{where}: relation {name!r} cannot change its target entity"
+        raise EntityRuleError(message)
+    moved = replace_name(source, name)
+    if _stored(moved) == _stored(spec):
+        return None
+    if source.nullable and not spec.nullable and not spec.has_default:
+        message = (
+            f"{where}: field {name!r} becomes required; give it a default, which fills "
+            "the rows that hold none"
+        )
+        raise EntityRuleError(message)
+    return Change("alter", entity, moved, spec, previous)
+
+
+def _column(name: str, fields: Mapping[str, FieldSpec]) -> str:
+    """A relation's column (``project_id``) from its declared name (``project``)."""
+    return name if name in fields else f"{name}_id" if f"{name}_id" in fields else name
+
+
+def replace_name(spec: FieldSpec, name: str) -> FieldSpec:
+    """``spec`` under another name (its check expression names the column)."""
+    return replace(spec, name=name)
+
+
+@dataclass(slots=True)
+class History:
+    """The snapshots of one service, and every change between consecutive ones."""
+
+    snapshots: list[Snapshot]
+    #: (snapshot number, change) in the order the revisions chain, after the first snapshot.
+    steps: list[tuple[int, Change | EntitySpec]] = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, history: Sequence[object]) -> "History":
+        """Parse every snapshot and compute the changes between them.
+
+        Raises:
+            EntityRuleError: A snapshot breaks a rule, or a change cannot be made.
+        """
+        snapshots = [Snapshot.parse(number, answer) for number, answer in enumerate(history)]
+        found = cls(snapshots)
+        for before, after in itertools.pairwise(snapshots):
+            old = {spec.name: spec for spec in before.specs}
+            for spec in after.specs:
+                if spec.name not in old:
+                    found.steps.append((after.number, spec))
+            for spec in after.specs:
+                if spec.name in old:
+                    found.steps += [
+                        (after.number, change)
+                        for change in _field_changes(old[spec.name], spec, after)
+                    ]
+            if gone := [name for name in old if name not in {s.name for s in after.specs}]:
+                message = (
+                    f"schema_history snapshot {after.number}: entity {gone[0]!r} is gone; "
+                    "removing an entity (and its table) is not supported yet"
+                )
+                raise EntityRuleError(message)
+        return found
+
+
+def revision_id(content: bytes) -> str:
+    """A revision id: the first characters of the content's SHA-256."""
+    return hashlib.sha256(content).hexdigest()[:REVISION_LENGTH]
+
+
+def history_error(entities: object, history: object) -> str:
+    """Why ``history`` cannot be the ``schema_history`` of ``entities``, or ``""``.
+
+    The last snapshot, without its markers, must be the ``entities`` answer: otherwise the
+    migrations would not know how the data model got there.
+    """
+    if not isinstance(history, list) or not history:
+        return "schema_history: must be a non-empty list of entities answers, oldest first"
+    try:
+        History.parse(history)
+    except EntityRuleError as error:
+        return str(error)
+    if live(history[-1]) != entities:
+        return (
+            "entities: the answer is not the last snapshot of schema_history, so the "
+            "migrations cannot tell how the data model changed. Change entities with "
+            f"`{HOW_TO_CHANGE}`, which records the change; `copier update -d entities=...` "
+            "cannot. Nothing was written"
+        )
+    return ""
+
+
+def record(history: object, entities: object, new: object) -> list[object]:
+    """The history after ``blueprint update -d entities=NEW``: ``new`` appended.
+
+    Args:
+        history: The recorded ``schema_history``, or ``None`` for a service rendered
+            before it existed (its current ``entities`` are then the first snapshot).
+        entities: The recorded ``entities`` answer.
+        new: The new answer, markers allowed.
+
+    Returns:
+        The history to record; unchanged when ``new`` says nothing new (an update that
+        changes nothing creates nothing).
+    """
+    snapshots = list(history) if isinstance(history, list) and history else [entities]
+    if live(new) == live(snapshots[-1]) and not has_markers(new):
+        return snapshots
+    return [*snapshots, new]

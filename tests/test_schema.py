@@ -1,0 +1,93 @@
+"""The schema history's rules: what each change becomes, and what is refused before a render."""
+
+from typing import Any
+
+import pytest
+
+from generator.answers import check_answers
+from generator.entities import EntityRuleError
+from generator.model import Model
+from generator.schema import History, history_error, live, record
+
+TASK: dict[str, Any] = {"name": "Task", "fields": {"title": "str", "due": "date?"}}
+
+
+def task(**fields: object) -> dict[str, Any]:
+    return {"name": "Task", "fields": {**TASK["fields"], **fields}}
+
+
+def kinds(*snapshots: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    history = History.parse(list(snapshots))
+    return [(step.kind, step.field.name) for _, step in history.steps if not hasattr(step, "table")]
+
+
+def test_each_change_is_one_step_in_a_fixed_order() -> None:
+    changed = {
+        "name": "Task",
+        "fields": {
+            "heading": {"type": "str", "renamed_from": "title", "max_length": 80},
+            "due": {"removed": True},
+            "points": {"type": "int", "default": 0},
+        },
+    }
+
+    assert kinds([TASK], [changed]) == [
+        ("remove", "due"),
+        ("rename", "heading"),
+        ("add", "points"),
+        ("alter", "heading"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("new", "rule"),
+    [
+        ({"name": "Task", "fields": {"title": "str"}}, "field 'due' is gone"),
+        (task(points="int"), "required and has no default"),
+        ({"name": "Task", "fields": {"title": "int", "due": "date?"}}, "changes type"),
+        (task(due="date"), "becomes required; give it a default"),
+        (task(ghost={"removed": True}), "'ghost' is marked removed, but it is not a field"),
+        (task(name={"type": "str", "renamed_from": "nothing"}), "renamed_from 'nothing'"),
+    ],
+)
+def test_changes_that_would_lose_or_invent_data_are_refused(new: dict[str, Any], rule: str) -> None:
+    with pytest.raises(EntityRuleError, match=rule):
+        History.parse([[TASK], [new]])
+
+
+def test_a_new_required_relation_is_refused() -> None:
+    project = {"name": "Project", "fields": {"code": "str"}}
+    new = {"name": "Task", "fields": {**TASK["fields"], "project": {"belongs_to": "Project"}}}
+
+    with pytest.raises(EntityRuleError, match="make the relation optional"):
+        History.parse([[project, TASK], [project, new]])
+
+
+def test_revisions_of_earlier_snapshots_never_change() -> None:
+    first: list[object] = [[TASK], [task(points="int?")]]
+    longer = [*first, [task(points="int?", notes="text?")]]
+
+    before = Model.from_answer(live(first[-1]), first).revisions("postgresql")
+    after = Model.from_answer(live(longer[-1]), longer).revisions("postgresql")
+
+    assert [item.revision for item in after[: len(before)]] == [i.revision for i in before]
+    assert len(after) == len(before) + 1
+
+
+def test_an_update_that_changes_nothing_records_nothing() -> None:
+    assert record([[TASK]], [TASK], [TASK]) == [[TASK]]
+    assert record(None, [TASK], [task(notes="text?")]) == [[TASK], [task(notes="text?")]]
+
+
+def test_plain_copier_update_of_entities_is_refused_naming_the_command() -> None:
+    message = history_error([task(notes="text?")], [[TASK]])
+
+    assert message.startswith("entities: ")
+    assert "blueprint update -d entities=" in message
+
+
+def test_markers_belong_in_the_history_not_in_entities() -> None:
+    problems = check_answers({"entities": [task(due={"removed": True})]})
+
+    assert problems
+    assert "schema_history" in problems[0]
