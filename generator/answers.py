@@ -249,8 +249,19 @@ def _recorded_history_error(entities: object, others: Mapping[str, object]) -> s
 
     Copier's validator of ``entities`` sees the history given with ``--data`` or recorded
     in the answers file (0.8.0's answer migration records it for older services); on a
-    first render there is none yet, and its default follows from ``entities``.
+    first render there is none yet, and its default follows from ``entities``. With
+    ``given`` (the answer given with ``--data``), a recorded answer that differs is one
+    Copier is about to replace: only the answer that will be rendered is checked.
     """
+    given = others.get("given")
+    if isinstance(given, str):
+        try:
+            given = yaml.safe_load(given)
+        except yaml.YAMLError:
+            given = None
+    if given is not None and given != entities:
+        # Copier checks the recorded answer before it takes the one given: it is replaced.
+        return ""
     history = others.get("schema_history")
     if isinstance(history, str):
         try:

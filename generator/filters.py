@@ -88,7 +88,19 @@ def ordered_answers(answers: Mapping[str, Any]) -> dict[str, Any]:
     own = sorted(key for key in answers if key.startswith("_"))
     asked = [key for key in QUESTIONS if key in answers]
     rest = sorted(key for key in answers if key not in own and key not in asked)
-    return {key: answers[key] for key in [*own, *asked, *rest]}
+    return {key: _unshared(answers[key]) for key in [*own, *asked, *rest]}
+
+
+def _unshared(value: object) -> object:
+    """``value`` rebuilt without shared parts: YAML would write them as anchors (``*id001``).
+
+    ``schema_history`` repeats the ``entities`` answer; each is written out in full.
+    """
+    if isinstance(value, Mapping):
+        return {key: _unshared(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unshared(item) for item in value]
+    return value
 
 
 def python(values: Iterable[str] | Mapping[str, str], kind: str = "list") -> str:

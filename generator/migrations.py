@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 from generator.entities import EntitySpec, RelationGraph
 
 if TYPE_CHECKING:
-    from generator.schema import Change, History
+    from generator.changes import Change, TableChange
+    from generator.schema import History
 
 #: Length of a revision id: as long as Alembic's own random ones.
 REVISION_LENGTH = 12
@@ -100,6 +101,8 @@ def _apply(entity: EntitySpec, change: "Change") -> EntitySpec:
     """``entity`` as the database holds it after ``change``."""
     fields = list(entity.fields)
     names = [spec.name for spec in fields]
+    if change.before is not None and change.before.name not in names:  # the workflow's column
+        return replace(entity, workflow=change.entity.workflow)
     if change.before is not None and change.kind != "alter":
         index = names.index(change.before.name)
         if change.after is None:
@@ -114,19 +117,25 @@ def _apply(entity: EntitySpec, change: "Change") -> EntitySpec:
     return replace(entity, fields=tuple(fields))
 
 
-def history_chain(history: "History", database: str) -> tuple[list[Migration], list["Change"]]:
+def history_chain(
+    history: "History", database: str
+) -> tuple[list[Migration], list["Change"], list["TableChange"]]:
     """Every revision of a schema history on ``database``, oldest first.
 
     Returns:
         The revisions that create a table (the first snapshot's, then each entity added
-        later, in the order they were added) and the revisions of every other change.
+        later, in the order they were added), those that change a column, and those that
+        drop a table or add or drop an association table.
     """
+    from generator.changes import TableChange  # noqa: PLC0415 - changes imports this module
+
     first = list(history.snapshots[0].specs)
     graph = RelationGraph(first)
     creations = [replace(item, graph=graph) for item in chain(first, graph, database)]
     head = creations[-1].revision if creations else None
     state = {spec.name: spec for spec in first}
     changes: list[Change] = []
+    tables: list[TableChange] = []
     for number, step in history.steps:
         before = _keyed(state)
         if isinstance(step, EntitySpec):
@@ -140,19 +149,40 @@ def history_chain(history: "History", database: str) -> tuple[list[Migration], l
             )
             head = creations[-1].revision
             continue
-        state[step.entity.name] = _apply(state[step.entity.name], step)
+        previous = dict(state)
+        current: Change | TableChange = step
+        if isinstance(step, TableChange):
+            entity = state[step.entity.name]
+            links = tuple(item for item in entity.many if item != step.link)
+            if step.kind == "drop":
+                del state[entity.name]
+            else:
+                added = (step.link,) if step.kind == "link" and step.link else ()
+                state[entity.name] = replace(entity, many=links + added)
+            current = replace(step, entity=entity, graph=RelationGraph(list(previous.values())))
+        else:
+            state[step.entity.name] = _apply(state[step.entity.name], step)
         after = _keyed(state)
-        change = replace(
-            step,
-            number=len(changes) + 1,
+        made = replace(
+            current,
+            number=len(changes) + len(tables) + 1,
             down_revision=head,
             key_indexes=tuple(state[name] for name in state if name in after - before),
-            dropped_key_indexes=tuple(state[name] for name in state if name in before - after),
+            dropped_key_indexes=tuple(
+                previous[name] for name in previous if name in before - after
+            ),
             snapshot=number,
         )
-        change = replace(
-            change, revision=hashlib.sha256(change.content(database)).hexdigest()[:REVISION_LENGTH]
-        )
-        changes.append(change)
-        head = change.revision
-    return creations, changes
+        if isinstance(made, TableChange):
+            shape = _content(made.entity, database, None)
+            made = replace(made, revision=_digest(made.content(database, shape)))
+            tables.append(made)
+        else:
+            made = replace(made, revision=_digest(made.content(database)))
+            changes.append(made)
+        head = made.revision
+    return creations, changes, tables
+
+
+def _digest(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()[:REVISION_LENGTH]

@@ -15,10 +15,11 @@ from collections.abc import Mapping
 from functools import cached_property
 
 from generator import revisions
+from generator.changes import Change, TableChange
 from generator.entities import EntitySpec, RelationGraph, parse_entities
 from generator.migrations import Migration, history_chain
 from generator.naming import quoted
-from generator.schema import Change, History, Snapshot
+from generator.schema import History, Snapshot
 
 #: The database actions of ``on_delete`` (``set_null`` is the service's: no action).
 _ON_DELETE = {"restrict": "RESTRICT", "cascade": "CASCADE"}
@@ -35,7 +36,7 @@ class Model:
         self.specs = specs
         self.graph = RelationGraph(specs)
         self.history = history
-        self._chains: dict[str, tuple[list[Migration], list[Change]]] = {}
+        self._chains: dict[str, tuple[list[Migration], list[Change], list[TableChange]]] = {}
 
     @classmethod
     def from_answer(cls, entities: object, history: list[object] | None = None) -> "Model":
@@ -99,7 +100,7 @@ class Model:
             found.append(f'Index("{entity.index(field.name)}", "tenant_id", "{field.name}")')
         return found
 
-    def _chain(self, database: str) -> tuple[list[Migration], list[Change]]:
+    def _chain(self, database: str) -> tuple[list[Migration], list[Change], list[TableChange]]:
         if database not in self._chains:
             history = self.history or History([Snapshot(0, tuple(self.specs), {}, {})])
             self._chains[database] = history_chain(history, database)
@@ -113,12 +114,16 @@ class Model:
         """The revisions of every later change, oldest first."""
         return self._chain(database)[1]
 
-    def revisions(self, database: str) -> list[Migration | Change]:
+    def table_changes(self, database: str) -> list[TableChange]:
+        """The revisions that drop a table or add or drop an association table."""
+        return self._chain(database)[2]
+
+    def revisions(self, database: str) -> list[Migration | Change | TableChange]:
         """Every revision on ``database``, oldest first (each one's parent before it)."""
-        creations, changes = self._chain(database)
-        items: list[Migration | Change] = [*creations, *changes]
+        creations, changes, tables = self._chain(database)
+        items: list[Migration | Change | TableChange] = [*creations, *changes, *tables]
         by_parent = {item.down_revision: item for item in items}
-        ordered: list[Migration | Change] = []
+        ordered: list[Migration | Change | TableChange] = []
         while (item := by_parent.get(ordered[-1].revision if ordered else None)) is not None:
             ordered.append(item)
         return ordered

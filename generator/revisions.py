@@ -19,11 +19,11 @@ what must see every tenant's rows (row-level security binds the owner, FORCE).
 
 from dataclasses import dataclass, replace
 
+from generator.changes import Change
 from generator.entities import EntitySpec, FieldSpec
 from generator.entities.kinds import OWN_COLUMN_TYPES
 from generator.entities.values import _literal
 from generator.pyimports import wrapped
-from generator.schema import Change
 
 _ON_DELETE = {"restrict": "RESTRICT", "cascade": "CASCADE"}
 #: Statements inside ``def upgrade()`` start here; inside a ``with`` block, 4 further.
@@ -128,6 +128,15 @@ def _checks(before: FieldSpec, after: FieldSpec) -> list[str]:
         found.append(
             wrapped(
                 ["TABLE", f'"{after.check}"', f'"{after.check}"'], "steps.require", indent=_BODY
+            )
+        )
+    if after.type == "str" and (gone := [v for v in before.values if v not in after.values]):
+        allowed = ", ".join(f"'{value}'" for value in after.values)
+        found.append(
+            wrapped(
+                ["TABLE", f'"{column} IN ({allowed})"', f'"states {", ".join(gone)} removed"'],
+                "steps.require",
+                indent=_BODY,
             )
         )
     if after.unique and not before.unique:

@@ -20,11 +20,11 @@ change of ``entities`` that does not come with its snapshot is refused.
 
 import hashlib
 import itertools
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
+from generator.changes import Change, Step, TableChange
 from generator.entities import EntityRuleError, EntitySpec, FieldSpec, parse_entities
 from generator.migrations import REVISION_LENGTH
 
@@ -56,6 +56,8 @@ def live(answer: object) -> object:
     for entity in answer:
         if not isinstance(entity, Mapping):
             entities.append(entity)
+            continue
+        if entity.get("removed") is True:
             continue
         kept = {key: value for key, value in entity.items() if key not in MARKERS}
         if isinstance(entity.get("fields"), Mapping):
@@ -98,6 +100,8 @@ class Snapshot:
     renamed: Mapping[str, Mapping[str, str]]
     #: Entity name -> the field names marked ``removed``.
     removed: Mapping[str, frozenset[str]]
+    #: The entities marked ``removed``: their tables are dropped.
+    dropped: frozenset[str] = frozenset()
 
     @classmethod
     def parse(cls, number: int, answer: object) -> "Snapshot":
@@ -113,15 +117,18 @@ class Snapshot:
             raise EntityRuleError(f"{where}: {error}") from None
         renamed: dict[str, dict[str, str]] = {}
         removed: dict[str, frozenset[str]] = {}
+        dropped: set[str] = set()
         for entity in answer if isinstance(answer, list) else []:
             name = str(entity.get("name"))
-            for key in MARKERS:
-                if key in entity:
-                    message = (
-                        f"{where}: entity {name!r}: {key} on a whole entity is not supported "
-                        "yet; rename or remove its fields instead"
-                    )
+            if "renamed_from" in entity:
+                message = f"{where}: entity {name!r}: renaming a whole entity is not supported yet"
+                raise EntityRuleError(message)
+            if "removed" in entity:
+                if entity["removed"] is not True:
+                    message = f"{where}: entity {name!r}: removed must be true"
                     raise EntityRuleError(message)
+                dropped.add(name)
+                continue
             renamed[name] = {}
             gone = set()
             for field_name, spec in _fields(entity).items():
@@ -144,128 +151,27 @@ class Snapshot:
                         raise EntityRuleError(message)
                     renamed[name][str(field_name)] = source
             removed[name] = frozenset(gone)
-        return cls(number, specs, renamed, removed)
-
-
-#: The kinds of change, in the order one snapshot's changes of one entity are applied.
-KINDS: Final = ("remove", "rename", "add", "alter")
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One change of one field: the revision that makes it, on top of the chain."""
-
-    kind: str
-    entity: EntitySpec
-    before: FieldSpec | None
-    after: FieldSpec | None
-    #: The entity as the database holds it before the change (its table's names).
-    previous: EntitySpec
-    number: int = 0
-    revision: str = ""
-    down_revision: str | None = None
-    #: Target entities whose ``(tenant_id, id)`` index this revision creates or drops.
-    key_indexes: tuple[EntitySpec, ...] = ()
-    dropped_key_indexes: tuple[EntitySpec, ...] = ()
-    #: The snapshot that asked for it.
-    snapshot: int = 0
-
-    @property
-    def field(self) -> FieldSpec:
-        """The field after the change (before it, for a removal)."""
-        found = self.after or self.before
-        assert found is not None  # noqa: S101 - a change has one side at least
-        return found
-
-    @property
-    def module(self) -> str:
-        """The revision's module name: ``change_003_task_add_priority``."""
-        return f"change_{self.number:03d}_{self.entity.module}_{self.kind}_{self.field.name}"
-
-    @property
-    def summary(self) -> str:
-        """What the change does, in one line (the revision's docstring)."""
-        table, name = self.entity.table, self.field.name
-        if self.kind == "add":
-            return f"Add the ``{name}`` column to ``{table}``."
-        if self.kind == "remove":
-            return f"Drop the ``{name}`` column of ``{table}``, and its data."
-        if self.kind == "rename":
-            assert self.before is not None  # noqa: S101 - a rename has both sides
-            return f"Rename the ``{self.before.name}`` column of ``{table}`` to ``{name}``."
-        return f"Change the ``{name}`` column of ``{table}``: {', '.join(self.differences)}."
-
-    @property
-    def differences(self) -> list[str]:
-        """What changes in the column (an ``alter``): type, nullability, constraints."""
-        before, after = self.before, self.after
-        if before is None or after is None:
-            return []
-        found = []
-        if before.column_type != after.column_type:
-            found.append(f"{before.column_type} to {after.column_type}")
-        if before.nullable != after.nullable:
-            found.append("now nullable" if after.nullable else "now required")
-        if before.check != after.check:
-            found.append("its check")
-        if before.unique != after.unique:
-            found.append("now unique per tenant" if after.unique else "no longer unique")
-        if before.relation != after.relation:
-            found.append("its foreign key")
-        return found
-
-    def content(self, database: str) -> bytes:
-        """What the revision id is a hash of: the change, the database and the parent."""
-        return json.dumps(
-            {
-                "kind": self.kind,
-                "table": self.entity.table,
-                "before": _shape(self.previous, self.before),
-                "after": _shape(self.entity, self.after),
-                "key_indexes": [spec.table for spec in self.key_indexes],
-                "dropped_key_indexes": [spec.table for spec in self.dropped_key_indexes],
-                "database": database,
-                "down_revision": self.down_revision,
-            },
-            sort_keys=True,
-        ).encode()
-
-
-def _shape(entity: EntitySpec, spec: FieldSpec | None) -> object:
-    """Everything of a field that the database holds."""
-    if spec is None:
-        return None
-    return {
-        "name": spec.name,
-        "type": spec.column_type,
-        "nullable": spec.nullable,
-        "check": spec.check,
-        "unique": spec.unique,
-        "relation": None
-        if spec.relation is None
-        else [entity.foreign_key(spec), spec.relation.target, spec.relation.on_delete],
-        "default": json.dumps(spec.default, default=str) if spec.has_default else None,
-    }
+        return cls(number, specs, renamed, removed, frozenset(dropped))
 
 
 def _stored(spec: FieldSpec) -> tuple[object, ...]:
     """What must differ for a field to need an ``alter`` revision."""
-    return (spec.column_type, spec.nullable, spec.check, spec.unique, spec.relation)
+    return (spec.column_type, spec.nullable, spec.check, spec.unique, spec.relation, spec.values)
 
 
 def _field_changes(before: EntitySpec, after: EntitySpec, snapshot: Snapshot) -> list[Change]:
     """The changes of one entity between two snapshots, in :data:`KINDS` order."""
     where = f"schema_history snapshot {snapshot.number}: entity {after.name!r}"
-    if before.many != after.many or (before.workflow is None) != (after.workflow is None):
-        message = (
-            f"{where}: changing many-to-many relations or the workflow of an entity that "
-            "exists is not supported yet"
-        )
+    if (before.workflow is None) != (after.workflow is None):
+        message = f"{where}: adding or removing the workflow of an entity is not supported yet"
+        raise EntityRuleError(message)
+    if before.workflow and after.workflow and before.workflow.field != after.workflow.field:
+        message = f"{where}: renaming the workflow's field is not supported yet"
         raise EntityRuleError(message)
     old = {spec.name: spec for spec in before.fields}
     new = {spec.name: spec for spec in after.fields}
     removed = snapshot.removed.get(after.name, frozenset())
-    if unknown := sorted(removed - set(old)):
+    if unknown := sorted(removed - set(old) - {item.name for item in before.many}):
         message = f"{where}: field {unknown[0]!r} is marked removed, but it is not a field"
         raise EntityRuleError(message)
     #: New column -> the old column it was renamed from.
@@ -302,7 +208,18 @@ def _field_changes(before: EntitySpec, after: EntitySpec, snapshot: Snapshot) ->
         was = old.get(renamed.get(name, name))
         if was is not None and (change := _altered(where, was, spec, after, before)):
             changes.append(change)
+    status = workflow_column(before), workflow_column(after)
+    if status[0] is not None and status[1] is not None and status[0] != status[1]:
+        changes.append(Change("alter", after, status[0], status[1], before))
     return changes
+
+
+def workflow_column(entity: EntitySpec) -> FieldSpec | None:
+    """The column holding an entity's workflow state, as a field: sized, with its states."""
+    if entity.workflow is None:
+        return None
+    states = entity.workflow.states
+    return FieldSpec(entity.workflow.field, "str", False, max(map(len, states)), values=states)
 
 
 def _added(where: str, spec: FieldSpec, entity: EntitySpec, previous: EntitySpec) -> Change:
@@ -361,11 +278,14 @@ class History:
 
     snapshots: list[Snapshot]
     #: (snapshot number, change) in the order the revisions chain, after the first snapshot.
-    steps: list[tuple[int, Change | EntitySpec]] = field(default_factory=list)
+    steps: list[tuple[int, Step]] = field(default_factory=list)
 
     @classmethod
     def parse(cls, history: Sequence[object]) -> "History":
         """Parse every snapshot and compute the changes between them.
+
+        In one snapshot: new entities first (a change may refer to them), then per entity
+        its field changes and its many-to-many changes, then the removed entities.
 
         Raises:
             EntityRuleError: A snapshot breaks a rule, or a change cannot be made.
@@ -373,23 +293,42 @@ class History:
         snapshots = [Snapshot.parse(number, answer) for number, answer in enumerate(history)]
         found = cls(snapshots)
         for before, after in itertools.pairwise(snapshots):
-            old = {spec.name: spec for spec in before.specs}
-            for spec in after.specs:
-                if spec.name not in old:
-                    found.steps.append((after.number, spec))
-            for spec in after.specs:
-                if spec.name in old:
-                    found.steps += [
-                        (after.number, change)
-                        for change in _field_changes(old[spec.name], spec, after)
-                    ]
-            if gone := [name for name in old if name not in {s.name for s in after.specs}]:
-                message = (
-                    f"schema_history snapshot {after.number}: entity {gone[0]!r} is gone; "
-                    "removing an entity (and its table) is not supported yet"
-                )
-                raise EntityRuleError(message)
+            found.steps += [(after.number, step) for step in _steps(before, after)]
         return found
+
+
+def _steps(before: Snapshot, after: Snapshot) -> list[Step]:
+    old = {spec.name: spec for spec in before.specs}
+    new = {spec.name: spec for spec in after.specs}
+    steps: list[Step] = [spec for spec in after.specs if spec.name not in old]
+    for spec in after.specs:
+        if spec.name in old:
+            steps += _field_changes(old[spec.name], spec, after)
+            links = {item.name: item for item in old[spec.name].many}
+            kept = {item.name: item for item in spec.many}
+            for name, item in links.items():
+                if name in kept:
+                    continue
+                if name not in after.removed.get(spec.name, frozenset()):
+                    message = (
+                        f"schema_history snapshot {after.number}: entity {spec.name!r}: "
+                        f"relation {name!r} is gone. To drop its association table and its "
+                        f"links, declare it as `{name}: {{removed: true}}`"
+                    )
+                    raise EntityRuleError(message)
+                steps.append(TableChange("unlink", spec, item))
+            steps += [TableChange("link", spec, item) for n, item in kept.items() if n not in links]
+    for name, spec in old.items():
+        if name in new:
+            continue
+        if name not in after.dropped:
+            message = (
+                f"schema_history snapshot {after.number}: entity {name!r} is gone. To drop "
+                f"its table and its data, declare it as `- {{name: {name}, removed: true}}`"
+            )
+            raise EntityRuleError(message)
+        steps.append(TableChange("drop", spec))
+    return steps
 
 
 def revision_id(content: bytes) -> str:

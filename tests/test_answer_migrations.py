@@ -52,3 +52,21 @@ def test_a_bad_invocation_is_refused(tmp_path: Path) -> None:
 
     assert main(["shuffle"], answers_file) == 2
     assert answers_file.read_text("utf-8") == "a: 1\n"
+
+
+def test_a_service_without_a_history_gets_its_entities_as_the_first_snapshot(
+    tmp_path: Path,
+) -> None:
+    entities = [{"name": "Task", "fields": {"title": "str"}}]
+    answers_file = tmp_path / ".copier-answers.yml"
+    answers = {"_commit": "v0.7.0", "entities": entities, "kubernetes": False}
+    answers_file.write_text(yaml.safe_dump(answers, sort_keys=False), "utf-8")
+
+    assert main(["record-history"], answers_file) == 0
+    once = answers_file.read_bytes()
+    main(["record-history"], answers_file)
+
+    migrated = yaml.safe_load(answers_file.read_text("utf-8"))
+    assert list(migrated) == ["_commit", "entities", "schema_history", "kubernetes"]
+    assert migrated["schema_history"] == [entities]
+    assert answers_file.read_bytes() == once

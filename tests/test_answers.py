@@ -82,7 +82,10 @@ def test_every_question_of_copier_yml_has_a_rule_and_a_validator() -> None:
     assert questions == list(QUESTIONS)
     tied = {
         "kubernetes": ", database=database",
-        "entities": ", schema_history=schema_history if schema_history is defined else none",
+        "entities": (
+            ", schema_history=schema_history if schema_history is defined else none, "
+            "given=_copier_conf.data.get('entities')"
+        ),
     }
     # Copier would silently replace a recorded history its validator refused.
     assert "validator" not in config["schema_history"]

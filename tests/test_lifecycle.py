@@ -221,7 +221,13 @@ def test_changed_answers_switch_the_cache_and_add_an_entity(
 
     assert outcome.conflicts == []
     assert outcome.service.answers["cache"] == "redis"
-    fresh = render(NEW, {**MEMORY_SETS[answer_set], **data}, commit=False)
+    # The update recorded the new entities as a snapshot of the schema history.
+    history = outcome.service.answers["schema_history"]
+    assert history[-1] == entities
+    assert len(history) == 2  # the first render's entities, then the new ones
+    fresh = render(
+        NEW, {**MEMORY_SETS[answer_set], **data, "schema_history": history}, commit=False
+    )
     assert project_files(project) == expected_after_update(
         fresh, "task_service", own_changelog, readme=False
     )

@@ -78,6 +78,7 @@ EXPECTED_FILES = {
     "src/task_service/infrastructure/database.py",
     "src/task_service/infrastructure/migrations/__init__.py",
     "src/task_service/infrastructure/migrations/env.py",
+    "src/task_service/infrastructure/migrations/steps.py",
     "src/task_service/infrastructure/migrations/script.py.mako",
     "src/task_service/infrastructure/migrations/versions/__init__.py",
     "src/task_service/infrastructure/migrations/versions/task.py",

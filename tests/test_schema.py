@@ -1,10 +1,12 @@
 """The schema history's rules: what each change becomes, and what is refused before a render."""
 
+import re
 from typing import Any
 
 import pytest
 
-from generator.answers import check_answers
+from generator.answers import answer_error, check_answers
+from generator.changes import Change, TableChange
 from generator.entities import EntityRuleError
 from generator.model import Model
 from generator.schema import History, history_error, live, record
@@ -18,7 +20,7 @@ def task(**fields: object) -> dict[str, Any]:
 
 def kinds(*snapshots: list[dict[str, Any]]) -> list[tuple[str, str]]:
     history = History.parse(list(snapshots))
-    return [(step.kind, step.field.name) for _, step in history.steps if not hasattr(step, "table")]
+    return [(step.kind, step.field.name) for _, step in history.steps if isinstance(step, Change)]
 
 
 def test_each_change_is_one_step_in_a_fixed_order() -> None:
@@ -91,3 +93,38 @@ def test_markers_belong_in_the_history_not_in_entities() -> None:
 
     assert problems
     assert "schema_history" in problems[0]
+
+
+def test_copier_checks_only_the_answer_it_will_render() -> None:
+    old, new = [TASK], [task(notes="text?")]
+    history = [old, new]
+
+    # The recorded answer, checked against the history given with it, is being replaced.
+    assert answer_error(old, "entities", schema_history=history, given=new) == ""
+    assert answer_error(new, "entities", schema_history=history, given=new) == ""
+    # Given alone (plain `copier update -d entities=...`), the new answer is refused.
+    refused = answer_error(new, "entities", schema_history=[old], given=new)
+    assert "blueprint update -d entities=" in refused
+
+
+def test_tables_are_dropped_and_links_removed_only_when_said() -> None:
+    tag = {"name": "Tag", "fields": {"label": "str"}}
+    linked = task(tags={"many": "Tag"})
+
+    with pytest.raises(
+        EntityRuleError, match=re.escape("declare it as `- {name: Tag, removed: true}`")
+    ):
+        History.parse([[tag, TASK], [TASK]])
+    with pytest.raises(EntityRuleError, match="relation 'tags' is gone"):
+        History.parse([[tag, linked], [tag, TASK]])
+    steps = History.parse(
+        [
+            [tag, linked],
+            [tag, task(tags={"removed": True})],
+            [{"name": "Tag", "removed": True}, TASK],
+        ]
+    ).steps
+    assert [(s.kind, s.entity.name) for _, s in steps if isinstance(s, TableChange)] == [
+        ("unlink", "Task"),
+        ("drop", "Tag"),
+    ]

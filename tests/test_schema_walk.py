@@ -1,4 +1,4 @@
-"""A service's data model changes through nine updates, on a live database with rows.
+"""A service's data model changes through twelve updates, on a live database with rows.
 
 Each step renders the next snapshot of the schema history over the service, as the new
 side of an update does, and then, on the real database: every earlier revision file is
@@ -41,14 +41,15 @@ SNAPSHOTS: list[list[dict[str, Any]]] = [
 def _next(change: dict[str, Any]) -> None:
     """Append the last snapshot with its Task fields updated by ``change``."""
     entities: list[dict[str, Any]] = live(SNAPSHOTS[-1])  # type: ignore[assignment]
-    fields = dict(entities[0]["fields"])
+    task = next(index for index, entity in enumerate(entities) if entity["name"] == TASK)
+    fields = dict(entities[task]["fields"])
     for name, spec in change.items():
         if spec is None:
             fields.pop(name)
         else:
             fields[name] = spec
-    snapshot = [{"name": TASK, "fields": fields}, *entities[1:]]
-    SNAPSHOTS.append(snapshot)
+    entities[task] = {"name": TASK, "fields": fields}
+    SNAPSHOTS.append(entities)
 
 
 # 1: a field with a default (back-filled) and a nullable one.
@@ -88,6 +89,16 @@ _next(
         "parent": {"belongs_to": "Task?", "on_delete": "set_null"},
     }
 )
+
+# 10: a new entity, and a many-to-many relation to it from an existing one.
+_next({"tags": {"many": "Tag"}})
+SNAPSHOTS[-1].insert(0, {"name": "Tag", "fields": {"label": "str"}})
+# 11: an entity removed, explicitly: its table and rows are dropped.
+SNAPSHOTS.append(
+    [{"name": "Note", "removed": True} if e["name"] == "Note" else e for e in live(SNAPSHOTS[-1])]  # type: ignore[attr-defined]
+)
+# 12: the many-to-many relation removed, explicitly.
+_next({"tags": {"removed": True}})
 
 #: Per step, SQL over the tasks (every tenant) and the rows it must give, sorted.
 EXPECTED: dict[int, tuple[str, list[list[object]]]] = {
@@ -185,7 +196,7 @@ def _insert(database: str) -> list[str]:
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
-def test_nine_updates_keep_every_revision_and_every_row(
+def test_twelve_updates_keep_every_revision_and_every_row(
     template_dir: Path, tmp_path: Path, database: str
 ) -> None:
     env = checks_environment() | {"UV_PYTHON_DOWNLOADS": "never"}

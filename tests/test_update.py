@@ -11,6 +11,7 @@ import pytest
 import yaml
 from uv import find_uv_bin
 
+from generator.lifecycle import record_entities
 from generator.validate import Report, checks_environment, validate_project
 from tests.conftest import HAND_EDIT, commit_everything, git
 
@@ -84,9 +85,11 @@ def test_adding_an_entity_keeps_hand_edits_and_stays_green(
     git(project, "add", "uv.lock")  # as the rendered README asks
     git(project, "commit", "--quiet", "-m", "lock")
 
+    # The answers `blueprint update -d entities=...` gives Copier: the entities and their
+    # snapshot in schema_history (plain `copier update -d entities=...` is refused).
     copier.run_update(
         project,
-        data={"entities": yaml.safe_dump(entities, sort_keys=False)},
+        data=record_entities(project, {"entities": yaml.safe_dump(entities, sort_keys=False)}),
         defaults=True,
         overwrite=True,
         unsafe=True,

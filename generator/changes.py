@@ -1,0 +1,172 @@
+"""The changes of a schema history, each one revision on top of the chain.
+
+:class:`Change` moves one column (added, removed, renamed or altered); :class:`TableChange`
+drops an entity's table, or adds or drops a many-to-many relation's association table.
+Their revision ids hash what they do and their parent (``content``), so the same history
+gives the same files. :mod:`generator.schema` finds them; :mod:`generator.migrations`
+chains them.
+"""
+
+import json
+from dataclasses import dataclass, field
+from typing import Final
+
+from generator.entities import EntitySpec, FieldSpec, Many, RelationGraph
+
+#: The kinds of change, in the order one snapshot's changes of one entity are applied.
+KINDS: Final = ("remove", "rename", "add", "alter")
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One change of one field: the revision that makes it, on top of the chain."""
+
+    kind: str
+    entity: EntitySpec
+    before: FieldSpec | None
+    after: FieldSpec | None
+    #: The entity as the database holds it before the change (its table's names).
+    previous: EntitySpec
+    number: int = 0
+    revision: str = ""
+    down_revision: str | None = None
+    #: Target entities whose ``(tenant_id, id)`` index this revision creates or drops.
+    key_indexes: tuple[EntitySpec, ...] = ()
+    dropped_key_indexes: tuple[EntitySpec, ...] = ()
+    #: The snapshot that asked for it.
+    snapshot: int = 0
+
+    @property
+    def field(self) -> FieldSpec:
+        """The field after the change (before it, for a removal)."""
+        found = self.after or self.before
+        assert found is not None  # noqa: S101 - a change has one side at least
+        return found
+
+    @property
+    def module(self) -> str:
+        """The revision's module name: ``change_003_task_add_priority``."""
+        return f"change_{self.number:03d}_{self.entity.module}_{self.kind}_{self.field.name}"
+
+    @property
+    def summary(self) -> str:
+        """What the change does, in one line (the revision's docstring)."""
+        table, name = self.entity.table, self.field.name
+        if self.kind == "add":
+            return f"Add the ``{name}`` column to ``{table}``."
+        if self.kind == "remove":
+            return f"Drop the ``{name}`` column of ``{table}``, and its data."
+        if self.kind == "rename":
+            assert self.before is not None  # noqa: S101 - a rename has both sides
+            return f"Rename the ``{self.before.name}`` column of ``{table}`` to ``{name}``."
+        return f"Change the ``{name}`` column of ``{table}``: {', '.join(self.differences)}."
+
+    @property
+    def differences(self) -> list[str]:
+        """What changes in the column (an ``alter``): type, nullability, constraints."""
+        before, after = self.before, self.after
+        if before is None or after is None:
+            return []
+        found = []
+        if before.column_type != after.column_type:
+            found.append(f"{before.column_type} to {after.column_type}")
+        if before.nullable != after.nullable:
+            found.append("now nullable" if after.nullable else "now required")
+        if before.check != after.check:
+            found.append("its check")
+        if before.unique != after.unique:
+            found.append("now unique per tenant" if after.unique else "no longer unique")
+        if before.relation != after.relation:
+            found.append("its foreign key")
+        if before.type == "str" and before.values != after.values:
+            found.append("its states")
+        return found
+
+    def content(self, database: str) -> bytes:
+        """What the revision id is a hash of: the change, the database and the parent."""
+        return json.dumps(
+            {
+                "kind": self.kind,
+                "table": self.entity.table,
+                "before": _shape(self.previous, self.before),
+                "after": _shape(self.entity, self.after),
+                "key_indexes": [spec.table for spec in self.key_indexes],
+                "dropped_key_indexes": [spec.table for spec in self.dropped_key_indexes],
+                "database": database,
+                "down_revision": self.down_revision,
+            },
+            sort_keys=True,
+        ).encode()
+
+
+def _shape(entity: EntitySpec, spec: FieldSpec | None) -> object:
+    """Everything of a field that the database holds."""
+    if spec is None:
+        return None
+    return {
+        "name": spec.name,
+        "type": spec.column_type,
+        "nullable": spec.nullable,
+        "check": spec.check,
+        "unique": spec.unique,
+        "relation": None
+        if spec.relation is None
+        else [entity.foreign_key(spec), spec.relation.target, spec.relation.on_delete],
+        "default": json.dumps(spec.default, default=str) if spec.has_default else None,
+        "values": list(spec.values),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class TableChange:
+    """A table dropped (an entity removed) or an association table added or dropped."""
+
+    #: ``drop`` (the entity's table), ``link`` or ``unlink`` (a many-to-many relation).
+    kind: str
+    #: The entity as the database holds it before the change.
+    entity: EntitySpec
+    link: Many | None = None
+    number: int = 0
+    revision: str = ""
+    down_revision: str | None = None
+    key_indexes: tuple[EntitySpec, ...] = ()
+    dropped_key_indexes: tuple[EntitySpec, ...] = ()
+    snapshot: int = 0
+    #: The entities as the database holds them before the change (targets' tables).
+    graph: RelationGraph | None = field(default=None, compare=False)
+
+    @property
+    def module(self) -> str:
+        """The revision's module name: ``change_007_task_link_tags``."""
+        name = f"change_{self.number:03d}_{self.entity.module}_{self.kind}"
+        return f"{name}_{self.link.name}" if self.link else name
+
+    @property
+    def summary(self) -> str:
+        """What the change does, in one line."""
+        if self.link is None:
+            tables = " and its association tables" if self.entity.many else ""
+            return f"Drop the ``{self.entity.table}`` table{tables}, and their rows."
+        if self.kind == "link":
+            relation = f"{self.entity.name}.{self.link.name}"
+            return f"Create the ``{self.link.table}`` association table ({relation})."
+        return f"Drop the ``{self.link.table}`` association table, and its links."
+
+    def content(self, database: str, table: bytes) -> bytes:
+        """What the revision id hashes: the change, the table's shape, the parent."""
+        return json.dumps(
+            {
+                "kind": self.kind,
+                "table": table.decode(),
+                "link": None if self.link is None else [self.link.table, self.link.target],
+                "key_indexes": [spec.table for spec in self.key_indexes],
+                "dropped_key_indexes": [spec.table for spec in self.dropped_key_indexes],
+                "database": database,
+                "down_revision": self.down_revision,
+            },
+            sort_keys=True,
+        ).encode()
+
+
+#: One step of a history: an entity created, a column changed, a table dropped or linked.
+Step = EntitySpec | Change | TableChange
