@@ -34,7 +34,7 @@ _TOKEN = re.compile(
     r"(?P<body>(?:\\.|(?!(?P=quote)).)*)(?P=quote)"
     r"|#[^\n]*"
     r"|\.\s*[A-Za-z_]\w*"
-    r"|(?P<name>[A-Za-z_]\w*)",
+    r"|(?P<name>[A-Za-z_]\w*)(?P<binds>[ \t]*=(?!=))?",
     re.DOTALL,
 )
 
@@ -85,13 +85,15 @@ def _section(module: str, first_party: set[str], local: set[str]) -> int:
 def _used_names(code: str) -> set[str]:
     """Every identifier the code uses: names outside strings, comments and attributes.
 
-    ``x.name`` is an attribute, not a use of ``name``; an f-string's fields are code; a
-    string that reads as a forward reference (``"Redis"``) uses the classes it names.
+    ``x.name`` is an attribute, not a use of ``name``, and ``f(name=...)`` binds a
+    keyword; an f-string's fields are code; a string that reads as a forward reference
+    (``"Redis"``) uses the classes it names.
     """
     used: set[str] = set()
     for match in _TOKEN.finditer(code):
         if match["name"]:
-            used.add(match["name"])
+            if not (match["binds"] and _binding(code, match.start())):
+                used.add(match["name"])
         elif match["quote"]:
             body = match["body"]
             if "f" in match["prefix"].lower():
@@ -101,6 +103,18 @@ def _used_names(code: str) -> set[str]:
             elif _ANNOTATION.fullmatch(body):
                 used.update(name for name in _IDENTIFIER.findall(body) if name[0].isupper())
     return used
+
+
+def _binding(code: str, start: int) -> bool:
+    """Whether the name before ``=`` at ``start`` is bound there, not used.
+
+    A keyword argument (``f(parent_id=None)``) or an assignment at the start of a line;
+    after ``:`` it is an annotation (``x: Foo = ...`` uses ``Foo``).
+    """
+    index = start - 1
+    while index >= 0 and code[index] in " \t":
+        index -= 1
+    return index < 0 or code[index] in "(,\n"
 
 
 def _block(lines: list[str]) -> tuple[int, int] | None:

@@ -109,3 +109,16 @@ def test_only_a_trailing_comma_keeps_an_import_one_name_a_line() -> None:
 
     assert tidy_imports(exploded, set()) == exploded
     assert tidy_imports(collapsed, set()) == "from a import b, c\n\nprint(b, c)\n"
+
+
+def test_a_keyword_argument_of_the_same_name_is_not_a_use() -> None:
+    module = (
+        '"""Doc."""\n\nfrom tests.parents import parent_id, seed\n\n'
+        "seed(parent_id=None)\nx: parent_id = 1\n"
+    )
+    only_keyword = (
+        '"""Doc."""\n\nfrom tests.parents import parent_id, seed\n\nseed(\n    parent_id=None,\n)\n'
+    )
+
+    assert "import parent_id, seed" in tidy_imports(module, set())
+    assert "from tests.parents import seed\n" in tidy_imports(only_keyword, set())

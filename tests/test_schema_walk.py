@@ -4,11 +4,13 @@ Each step renders the next snapshot of the schema history over the service, as t
 side of an update does, and then, on the real database: every earlier revision file is
 byte-identical, ``alembic upgrade head`` runs, rows are kept (renamed and back-filled
 values checked), ``alembic check`` finds no drift, one step down and up again works, and
-on PostgreSQL a role under row-level security still sees only its tenant's rows.
+on PostgreSQL a role under row-level security still sees only its tenant's rows. The
+service at the end passes its own checks.
 """
 
 import json
 import os
+import shutil
 import subprocess
 import textwrap
 import uuid
@@ -19,8 +21,8 @@ import copier
 import pytest
 
 from generator.schema import live
-from generator.validate import checks_environment
-from tests.conftest import POSTGRES_URL, require_server
+from generator.validate import checks_environment, validate_project
+from tests.conftest import POSTGRES_URL, cell_environment, require_server
 
 TASK = "Task"
 #: The history, one snapshot per update; markers say what the difference cannot.
@@ -153,16 +155,31 @@ SCRIPT = textwrap.dedent(
 
 
 def _render(template: Path, project: Path, step: int, database: str) -> None:
+    """Make ``project`` the render of step ``step``, as an update makes an untouched service.
+
+    Files the new render no longer has (a removed entity's modules) are deleted; the
+    environment and the database stay.
+    """
     history = SNAPSHOTS[: step + 1]
+    fresh = project.with_name(f"render-{step}")
     copier.run_copy(
         str(template),
-        project,
+        fresh,
         data={"entities": live(history[-1]), "schema_history": history, "database": database},
         defaults=True,
-        overwrite=True,
         unsafe=True,
         quiet=True,
     )
+    kept = {".venv", "uv.lock"}
+    for path in sorted(project.rglob("*"), reverse=True) if project.exists() else []:
+        relative = path.relative_to(project)
+        if relative.parts[0] in kept or path.suffix == ".db":
+            continue
+        if path.is_file() and not (fresh / relative).exists():
+            path.unlink()
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+    shutil.copytree(fresh, project, dirs_exist_ok=True)
 
 
 def _run(project: Path, env: dict[str, str], *args: str) -> str:
@@ -216,6 +233,11 @@ def test_twelve_updates_keep_every_revision_and_every_row(
         _run(project, env | {"TASK_SERVICE_DATABASE_URL": admin}, "admin", create)
     try:
         _walk(template_dir, project, env, database)
+        # The service at the end of the walk passes its own checks, in a clean copy.
+        checked = tmp_path / "checked"
+        shutil.copytree(project, checked, ignore=shutil.ignore_patterns(".venv", "*.db"))
+        report = validate_project(checked, env=cell_environment(f"bp_walk_{database}"))
+        assert report.passed, "\n".join(r.output[-3000:] for r in report.results if not r.passed)
     finally:
         if database == "postgresql":
             drop = json.dumps([f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"])
