@@ -17,16 +17,11 @@ from generator.entities import EntitySpec, FieldSpec, Many, RelationGraph
 KINDS: Final = ("remove", "rename", "add", "alter")
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One change of one field: the revision that makes it, on top of the chain."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Placed:
+    """Where a change sits in the chain (set when the chain is built)."""
 
-    kind: str
-    entity: EntitySpec
-    before: FieldSpec | None
-    after: FieldSpec | None
-    #: The entity as the database holds it before the change (its table's names).
-    previous: EntitySpec
+    #: Its place among the history's changes, from 1 (the module name's number).
     number: int = 0
     revision: str = ""
     down_revision: str | None = None
@@ -35,6 +30,26 @@ class Change:
     dropped_key_indexes: tuple[EntitySpec, ...] = ()
     #: The snapshot that asked for it.
     snapshot: int = 0
+
+    def _placed(self, database: str) -> dict[str, object]:
+        return {
+            "key_indexes": [spec.table for spec in self.key_indexes],
+            "dropped_key_indexes": [spec.table for spec in self.dropped_key_indexes],
+            "database": database,
+            "down_revision": self.down_revision,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Change(Placed):
+    """One change of one field: the revision that makes it, on top of the chain."""
+
+    kind: str
+    entity: EntitySpec
+    before: FieldSpec | None
+    after: FieldSpec | None
+    #: The entity as the database holds it before the change (its table's names).
+    previous: EntitySpec
 
     @property
     def field(self) -> FieldSpec:
@@ -90,10 +105,7 @@ class Change:
                 "table": self.entity.table,
                 "before": _shape(self.previous, self.before),
                 "after": _shape(self.entity, self.after),
-                "key_indexes": [spec.table for spec in self.key_indexes],
-                "dropped_key_indexes": [spec.table for spec in self.dropped_key_indexes],
-                "database": database,
-                "down_revision": self.down_revision,
+                **self._placed(database),
             },
             sort_keys=True,
         ).encode()
@@ -118,7 +130,7 @@ def _shape(entity: EntitySpec, spec: FieldSpec | None) -> object:
 
 
 @dataclass(frozen=True, slots=True)
-class TableChange:
+class TableChange(Placed):
     """A table dropped (an entity removed) or an association table added or dropped."""
 
     #: ``drop`` (the entity's table), ``link`` or ``unlink`` (a many-to-many relation).
@@ -126,12 +138,6 @@ class TableChange:
     #: The entity as the database holds it before the change.
     entity: EntitySpec
     link: Many | None = None
-    number: int = 0
-    revision: str = ""
-    down_revision: str | None = None
-    key_indexes: tuple[EntitySpec, ...] = ()
-    dropped_key_indexes: tuple[EntitySpec, ...] = ()
-    snapshot: int = 0
     #: The entities as the database holds them before the change (targets' tables).
     graph: RelationGraph | None = field(default=None, compare=False)
 
@@ -159,10 +165,7 @@ class TableChange:
                 "kind": self.kind,
                 "table": table.decode(),
                 "link": None if self.link is None else [self.link.table, self.link.target],
-                "key_indexes": [spec.table for spec in self.key_indexes],
-                "dropped_key_indexes": [spec.table for spec in self.dropped_key_indexes],
-                "database": database,
-                "down_revision": self.down_revision,
+                **self._placed(database),
             },
             sort_keys=True,
         ).encode()
