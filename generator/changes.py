@@ -8,7 +8,8 @@ chains them.
 """
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 from generator.entities import EntitySpec, FieldSpec, Many, RelationGraph
@@ -138,6 +139,10 @@ class TableChange(Placed):
     #: The entity as the database holds it before the change.
     entity: EntitySpec
     link: Many | None = None
+    #: A renamed entity: as the database holds it after the rename.
+    to: EntitySpec | None = None
+    #: A renamed entity's table holds the ``(tenant_id, id)`` key other tables refer to.
+    keyed: bool = False
     #: The entities as the database holds them before the change (targets' tables).
     graph: RelationGraph | None = field(default=None, compare=False)
 
@@ -145,11 +150,15 @@ class TableChange(Placed):
     def module(self) -> str:
         """The revision's module name: ``change_007_task_link_tags``."""
         name = f"change_{self.number:03d}_{self.entity.module}_{self.kind}"
+        if self.to is not None:
+            return f"{name}_{self.to.module}"
         return f"{name}_{self.link.name}" if self.link else name
 
     @property
     def summary(self) -> str:
         """What the change does, in one line."""
+        if self.to is not None:
+            return f"Rename the ``{self.entity.table}`` table to ``{self.to.table}``, data kept."
         if self.link is None:
             tables = " and its association tables" if self.entity.many else ""
             return f"Drop the ``{self.entity.table}`` table{tables}, and their rows."
@@ -165,6 +174,8 @@ class TableChange(Placed):
                 "kind": self.kind,
                 "table": table.decode(),
                 "link": None if self.link is None else [self.link.table, self.link.target],
+                "to": None if self.to is None else self.to.table,
+                "keyed": self.keyed,
                 **self._placed(database),
             },
             sort_keys=True,
@@ -173,3 +184,22 @@ class TableChange(Placed):
 
 #: One step of a history: an entity created, a column changed, a table dropped or linked.
 Step = EntitySpec | Change | TableChange
+
+
+def renamed(specs: Mapping[str, EntitySpec], old: str, new: str) -> dict[str, EntitySpec]:
+    """``specs`` after entity ``old`` became ``new``: the relations to it follow it."""
+
+    def target(name: str) -> str:
+        return new if name == old else name
+
+    found: dict[str, EntitySpec] = {}
+    for name, spec in specs.items():
+        fields = tuple(
+            replace(f, relation=replace(f.relation, target=target(f.relation.target)))
+            if f.relation
+            else f
+            for f in spec.fields
+        )
+        many = tuple(replace(item, target=target(item.target)) for item in spec.many)
+        found[target(name)] = replace(spec, name=target(name), fields=fields, many=many)
+    return found

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from generator.changes import Change, TableChange, renamed
 from generator.entities import EntitySpec, RelationGraph
 
 if TYPE_CHECKING:
-    from generator.changes import Change, TableChange
     from generator.schema import History
 
 #: Length of a revision id: as long as Alembic's own random ones.
@@ -97,7 +97,7 @@ def _keyed(state: dict[str, EntitySpec]) -> set[str]:
     return {name for name in state if graph.keyed(name)}
 
 
-def _apply(entity: EntitySpec, change: "Change") -> EntitySpec:
+def _apply(entity: EntitySpec, change: Change) -> EntitySpec:
     """``entity`` as the database holds it after ``change``."""
     fields = list(entity.fields)
     names = [spec.name for spec in fields]
@@ -119,7 +119,7 @@ def _apply(entity: EntitySpec, change: "Change") -> EntitySpec:
 
 def history_chain(
     history: "History", database: str
-) -> tuple[list[Migration], list["Change"], list["TableChange"]]:
+) -> tuple[list[Migration], list[Change], list[TableChange]]:
     """Every revision of a schema history on ``database``, oldest first.
 
     Returns:
@@ -127,8 +127,6 @@ def history_chain(
         later, in the order they were added), those that change a column, and those that
         drop a table or add or drop an association table.
     """
-    from generator.changes import TableChange  # noqa: PLC0415 - changes imports this module
-
     first = list(history.snapshots[0].specs)
     graph = RelationGraph(first)
     creations = [replace(item, graph=graph) for item in chain(first, graph, database)]
@@ -151,7 +149,13 @@ def history_chain(
             continue
         previous = dict(state)
         current: Change | TableChange = step
-        if isinstance(step, TableChange):
+        if isinstance(step, TableChange) and step.to is not None:
+            # The key index moves with the table (the revision renames it): not new.
+            keyed = step.entity.name in before
+            state = renamed(state, step.entity.name, step.to.name)
+            before = {step.to.name if name == step.entity.name else name for name in before}
+            current = replace(step, entity=previous[step.entity.name], keyed=keyed)
+        elif isinstance(step, TableChange):
             entity = state[step.entity.name]
             links = tuple(item for item in entity.many if item != step.link)
             if step.kind == "drop":

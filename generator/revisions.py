@@ -228,11 +228,36 @@ def _key_index(spec: EntitySpec) -> str:
     )
 
 
-def _batch(statements: list[str]) -> list[str]:
+def _batch(statements: list[str], table: str = "TABLE") -> list[str]:
     if not statements:
         return []
     body = "\n".join(" " * _BLOCK + statement for statement in statements)
-    return [f"with op.batch_alter_table(TABLE) as batch:\n{body}"]
+    return [f"with op.batch_alter_table({table}) as batch:\n{body}"]
+
+
+def rename(old: EntitySpec, new: EntitySpec, *, keyed: bool, tables: dict[str, str]) -> list[str]:
+    """The statements that rename ``old``'s table to ``new``'s, with every name it carries.
+
+    Constraints named after the table are dropped before and created after the rename;
+    indexes are renamed (``steps.rename_index``: in place on PostgreSQL, where foreign keys
+    of other tables depend on the ``(tenant_id, id)`` key; dropped and created on SQLite).
+    Row-level security, policies and the foreign keys of other tables follow the table.
+    """
+    dropped = [item.drop for spec in old.fields for item in _constraints(old, spec, tables)]
+    created = [item.create for spec in new.fields for item in _constraints(new, spec, tables)]
+    statements = _batch(dropped[::-1], f'"{old.table}"')
+    statements.append(f'op.rename_table("{old.table}", "{new.table}")')
+    columns = ["tenant_id"] + ([old.workflow.field] if old.workflow else [])
+    indexes = [(old.index(column), new.index(column), [column], False) for column in columns]
+    if keyed:
+        indexes.append((old.key_index, new.key_index, ["tenant_id", "id"], True))
+    for before, after, indexed, unique in indexes:
+        listed = ", ".join(f'"{column}"' for column in indexed)
+        arguments = [f'"{new.table}"', f'"{before}"', f'"{after}"', f"[{listed}]"]
+        if unique:
+            arguments.append("unique=True")
+        statements.append(wrapped(arguments, "steps.rename_index", indent=_BODY))
+    return statements + _batch(created, f'"{new.table}"')
 
 
 def upgrade(change: Change, tables: dict[str, str]) -> list[str]:

@@ -18,15 +18,13 @@ without them (:func:`live`). ``blueprint update -d entities=...`` records a snap
 change of ``entities`` that does not come with its snapshot is refused.
 """
 
-import hashlib
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
-from generator.changes import Change, Step, TableChange
+from generator.changes import Change, Step, TableChange, renamed
 from generator.entities import EntityRuleError, EntitySpec, FieldSpec, parse_entities
-from generator.migrations import REVISION_LENGTH
 
 #: Keys that exist only in snapshots of the history.
 MARKERS: Final = ("renamed_from", "removed")
@@ -102,6 +100,8 @@ class Snapshot:
     removed: Mapping[str, frozenset[str]]
     #: The entities marked ``removed``: their tables are dropped.
     dropped: frozenset[str] = frozenset()
+    #: New entity name -> the old one (``renamed_from`` on an entity).
+    moved: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def parse(cls, number: int, answer: object) -> "Snapshot":
@@ -118,11 +118,14 @@ class Snapshot:
         renamed: dict[str, dict[str, str]] = {}
         removed: dict[str, frozenset[str]] = {}
         dropped: set[str] = set()
+        moved: dict[str, str] = {}
         for entity in answer if isinstance(answer, list) else []:
             name = str(entity.get("name"))
             if "renamed_from" in entity:
-                message = f"{where}: entity {name!r}: renaming a whole entity is not supported yet"
-                raise EntityRuleError(message)
+                if not isinstance(entity["renamed_from"], str):
+                    message = f"{where}: entity {name!r}: renamed_from must name the old entity"
+                    raise EntityRuleError(message)
+                moved[name] = entity["renamed_from"]
             if "removed" in entity:
                 if entity["removed"] is not True:
                     message = f"{where}: entity {name!r}: removed must be true"
@@ -151,7 +154,7 @@ class Snapshot:
                         raise EntityRuleError(message)
                     renamed[name][str(field_name)] = source
             removed[name] = frozenset(gone)
-        return cls(number, specs, renamed, removed, frozenset(dropped))
+        return cls(number, specs, renamed, removed, frozenset(dropped), moved)
 
 
 def _stored(spec: FieldSpec) -> tuple[object, ...]:
@@ -300,7 +303,25 @@ class History:
 def _steps(before: Snapshot, after: Snapshot) -> list[Step]:
     old = {spec.name: spec for spec in before.specs}
     new = {spec.name: spec for spec in after.specs}
-    steps: list[Step] = [spec for spec in after.specs if spec.name not in old]
+    steps: list[Step] = []
+    for name, source in after.moved.items():
+        where = f"schema_history snapshot {after.number}: entity {name!r}"
+        if source not in old or source in new or name in old:
+            message = (
+                f"{where} is renamed_from {source!r}, which must be an entity of the previous "
+                "snapshot that this one no longer has"
+            )
+            raise EntityRuleError(message)
+        if old[source].many:
+            message = (
+                f"{where}: renaming an entity with many-to-many relations of its own is not "
+                "supported yet (its association tables are named after it)"
+            )
+            raise EntityRuleError(message)
+        moved = renamed(old, source, name)
+        steps.append(TableChange("rename", old[source], to=moved[name]))
+        old = moved
+    steps += [spec for spec in after.specs if spec.name not in old]
     for spec in after.specs:
         if spec.name in old:
             steps += _field_changes(old[spec.name], spec, after)
@@ -329,11 +350,6 @@ def _steps(before: Snapshot, after: Snapshot) -> list[Step]:
             raise EntityRuleError(message)
         steps.append(TableChange("drop", spec))
     return steps
-
-
-def revision_id(content: bytes) -> str:
-    """A revision id: the first characters of the content's SHA-256."""
-    return hashlib.sha256(content).hexdigest()[:REVISION_LENGTH]
 
 
 def history_error(entities: object, history: object) -> str:

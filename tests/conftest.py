@@ -13,6 +13,7 @@ import pytest
 import yaml
 from pytest_copie.plugin import Copie, Result
 
+from generator import releases
 from generator.validate import Report, checks_environment, validate_project
 
 REPO = Path(__file__).resolve().parents[1]
@@ -300,3 +301,19 @@ def validated_copy(tmp_path_factory: pytest.TempPathFactory) -> ValidatedCopy:
         return validate_project(target)
 
     return run
+
+
+#: The releases so far; a new release adds its line (a test of the releases says so).
+RELEASES = ["v0.1.0", "v0.2.0", "v0.3.0", "v0.4.0", "v0.5.0", "v0.6.0", "v0.7.0"]
+
+
+@pytest.fixture(scope="session")
+def tagged_clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A clone of this repository with its release tags recreated by the script."""
+    clone = tmp_path_factory.mktemp("releases") / "service-blueprint"
+    subprocess.run(["git", "clone", "--quiet", "--no-tags", str(REPO), str(clone)], check=True)
+    made, problems = releases.tag_releases(clone)
+    assert problems == []
+    assert len(made) >= len(RELEASES), "the release history is missing: a full clone is needed"
+    assert [release.tag for release in made] == [r.tag for r in releases.releases(clone)]
+    return clone

@@ -27,12 +27,17 @@ from generator.filters import FiltersExtension
 from generator.lifecycle import local_changes, read_service
 from generator.release import ReleaseExtension, render_extension, source_digest
 from generator.render import render
-from tests.conftest import REPO, THREE_ENTITIES, commit_everything, git, project_files
+from tests.conftest import (
+    RELEASES,
+    REPO,
+    THREE_ENTITIES,
+    commit_everything,
+    git,
+    project_files,
+)
 
 pytestmark = pytest.mark.xdist_group("releases")
 
-#: The releases so far; a new release adds its line (the test below says so).
-RELEASES = ["v0.1.0", "v0.2.0", "v0.3.0", "v0.4.0", "v0.5.0", "v0.6.0", "v0.7.0"]
 MANY_TO_MANY = """
 - name: Tag
   fields: {label: {type: str, max_length: 40, unique: true}}
@@ -49,18 +54,6 @@ source, ref, destination, data = sys.argv[1:5]
 copier.run_copy(source, destination, vcs_ref=ref, data=json.loads(data), defaults=True,
                 unsafe=True, quiet=True)
 """
-
-
-@pytest.fixture(scope="module")
-def tagged_clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A clone of this repository with its release tags recreated by the script."""
-    clone = tmp_path_factory.mktemp("releases") / "service-blueprint"
-    subprocess.run(["git", "clone", "--quiet", "--no-tags", str(REPO), str(clone)], check=True)
-    made, problems = releases.tag_releases(clone)
-    assert problems == []
-    assert len(made) >= len(RELEASES), "the release history is missing: a full clone is needed"
-    assert [release.tag for release in made] == [r.tag for r in releases.releases(clone)]
-    return clone
 
 
 def _render(

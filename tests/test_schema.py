@@ -128,3 +128,36 @@ def test_tables_are_dropped_and_links_removed_only_when_said() -> None:
         ("unlink", "Task"),
         ("drop", "Tag"),
     ]
+
+
+def test_an_entity_is_renamed_in_place_and_relations_follow_it() -> None:
+    note = {"name": "Note", "fields": {"body": "text", "task": {"belongs_to": "Task?"}}}
+    ticket = {"name": "Ticket", "renamed_from": "Task", "fields": TASK["fields"]}
+    moved_note = {"name": "Note", "fields": {"body": "text", "task": {"belongs_to": "Ticket?"}}}
+    history: list[object] = [[TASK, note], [ticket, moved_note]]
+
+    model = Model.from_answer(live(history[-1]), history)
+
+    [rename] = model.table_changes("postgresql")
+    assert (rename.kind, rename.entity.table, rename.to and rename.to.table) == (
+        "rename",
+        "tasks",
+        "tickets",
+    )
+    assert rename.keyed  # Note's foreign key refers to its (tenant_id, id) key
+    assert model.changes("postgresql") == []  # Note's relation follows: no change of its own
+    upgrade = "\n".join(model.upgrade(rename))
+    assert 'op.rename_table("tasks", "tickets")' in upgrade
+    assert '"ux_tasks_tenant_id_id",\n        "ux_tickets_tenant_id_id"' in upgrade
+
+
+def test_renaming_an_entity_that_owns_association_tables_is_refused() -> None:
+    tag = {"name": "Tag", "fields": {"label": "str"}}
+    ticket = {
+        "name": "Ticket",
+        "renamed_from": "Task",
+        "fields": task(tags={"many": "Tag"})["fields"],
+    }
+
+    with pytest.raises(EntityRuleError, match="many-to-many relations of its own"):
+        History.parse([[tag, task(tags={"many": "Tag"})], [tag, ticket]])

@@ -1,7 +1,8 @@
-"""A service's data model changes through twelve updates, on a live database with rows.
+"""A service's data model changes through thirteen updates, on a live database with rows.
 
-Each step renders the next snapshot of the schema history over the service, as the new
-side of an update does, and then, on the real database: every earlier revision file is
+The service starts as the previous release rendered the first snapshot; each step renders
+the next snapshot of the schema history over it with this release, as the new side of an
+update does, and then, on the real database: every earlier revision file is
 byte-identical, ``alembic upgrade head`` runs, rows are kept (renamed and back-filled
 values checked), ``alembic check`` finds no drift, one step down and up again works, and
 on PostgreSQL a role under row-level security still sees only its tenant's rows. The
@@ -22,7 +23,7 @@ import pytest
 
 from generator.schema import live
 from generator.validate import checks_environment, validate_project
-from tests.conftest import POSTGRES_URL, cell_environment, require_server
+from tests.conftest import POSTGRES_URL, RELEASES, cell_environment, require_server
 
 TASK = "Task"
 #: The history, one snapshot per update; markers say what the difference cannot.
@@ -101,7 +102,17 @@ SNAPSHOTS.append(
 )
 # 12: the many-to-many relation removed, explicitly.
 _next({"tags": {"removed": True}})
+# 13: the entity renamed (its table, constraints and indexes; the rows stay), with a new field.
+_next({"summary": "text?", "parent": {"belongs_to": "Ticket?", "on_delete": "set_null"}})
+SNAPSHOTS[-1] = [
+    {"name": "Ticket", "renamed_from": TASK, "fields": entity["fields"]}
+    if entity["name"] == TASK
+    else entity
+    for entity in SNAPSHOTS[-1]
+]
 
+#: The step from which the tasks table is the tickets table.
+RENAMED = 13
 #: Per step, SQL over the tasks (every tenant) and the rows it must give, sorted.
 EXPECTED: dict[int, tuple[str, list[list[object]]]] = {
     0: (
@@ -115,6 +126,10 @@ EXPECTED: dict[int, tuple[str, list[list[object]]]] = {
     2: ("SELECT name, priority FROM tasks", [["first", 3], ["second", 3], ["third", 3]]),
     5: ("SELECT name, level FROM tasks", [["first", "low"], ["second", "low"], ["third", "low"]]),
     8: ("SELECT name, points FROM tasks", [["first", 0], ["second", 0], ["third", 7]]),
+    13: (
+        "SELECT tenant_id, name, summary FROM tickets",
+        [["acme", "first", None], ["acme", "second", None], ["globex", "third", None]],
+    ),
 }
 ROWS = [("acme", "first", None), ("acme", "second", None), ("globex", "third", 7)]
 
@@ -154,7 +169,9 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def _render(template: Path, project: Path, step: int, database: str) -> None:
+def _render(
+    template: Path, project: Path, step: int, database: str, vcs_ref: str | None = None
+) -> None:
     """Make ``project`` the render of step ``step``, as an update makes an untouched service.
 
     Files the new render no longer has (a removed entity's modules) are deleted; the
@@ -169,6 +186,7 @@ def _render(template: Path, project: Path, step: int, database: str) -> None:
         defaults=True,
         unsafe=True,
         quiet=True,
+        vcs_ref=vcs_ref,
     )
     kept = {".venv", "uv.lock"}
     for path in sorted(project.rglob("*"), reverse=True) if project.exists() else []:
@@ -213,8 +231,8 @@ def _insert(database: str) -> list[str]:
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
-def test_twelve_updates_keep_every_revision_and_every_row(
-    template_dir: Path, tmp_path: Path, database: str
+def test_thirteen_updates_keep_every_revision_and_every_row(
+    template_dir: Path, tagged_clone: Path, tmp_path: Path, database: str
 ) -> None:
     env = checks_environment() | {"UV_PYTHON_DOWNLOADS": "never"}
     if database == "postgresql":
@@ -226,7 +244,8 @@ def test_twelve_updates_keep_every_revision_and_every_row(
         url = f"sqlite+aiosqlite:///{tmp_path / 'walk.db'}"
     env["TASK_SERVICE_DATABASE_URL"] = url
     project = tmp_path / "service"
-    _render(template_dir, project, 0, database)
+    # The service starts as the previous release rendered it; the updates bring this one.
+    _render(tagged_clone, project, 0, database, vcs_ref=RELEASES[-1])
     subprocess.run(["uv", "sync", "--quiet"], cwd=project, env=env, check=True)
     if database == "postgresql":
         create = json.dumps([f"CREATE DATABASE {name}"])
@@ -261,10 +280,10 @@ def _walk(template: Path, project: Path, env: dict[str, str], database: str) -> 
             query, rows = EXPECTED[step]
             assert sorted(json.loads(_run(project, env, "sql", json.dumps([query])))) == rows, step
         if database == "postgresql":
-            _isolated(project, env)
+            _isolated(project, env, "tickets" if step >= RENAMED else "tasks")
 
 
-def _isolated(project: Path, env: dict[str, str]) -> None:
+def _isolated(project: Path, env: dict[str, str], table: str) -> None:
     """A role without BYPASSRLS, in tenant acme, sees acme's rows only (raw SQL)."""
     statements = [
         "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'walker') "
@@ -272,6 +291,6 @@ def _isolated(project: Path, env: dict[str, str]) -> None:
         "GRANT SELECT ON ALL TABLES IN SCHEMA public TO walker",
         "SET LOCAL ROLE walker",
         "SELECT set_config('app.tenant_id', 'acme', true)",
-        "SELECT DISTINCT tenant_id FROM tasks",
+        f"SELECT DISTINCT tenant_id FROM {table}",  # noqa: S608 - the test's own names
     ]
     assert json.loads(_run(project, env, "sql", json.dumps(statements))) == [["acme"]]

@@ -80,3 +80,18 @@ def require_unique(table: str, column: str) -> None:
             "Nothing was changed."
         )
         raise MigrationRefusedError(message)
+
+
+def rename_index(
+    table: str, old: str, new: str, columns: list[str], *, unique: bool = False
+) -> None:
+    """Rename an index of ``table`` (already renamed itself) from ``old`` to ``new``.
+
+    PostgreSQL renames it in place: foreign keys of other tables may depend on it. SQLite
+    cannot rename an index; it is dropped and created again on the same columns.
+    """
+    if op.get_context().dialect.name == "postgresql":
+        op.execute(f'ALTER INDEX "{old}" RENAME TO "{new}"')
+    else:
+        op.drop_index(old, table_name=table)
+        op.create_index(new, table, columns, unique=unique)
