@@ -153,6 +153,22 @@ class Model:
             )
         return revisions.downgrade(change, self._tables)
 
+    def offline(self, database: str) -> tuple[int | None, list[str]]:
+        """How far ``alembic upgrade --sql`` goes, and the tables its SQL creates.
+
+        Returns:
+            The index in :meth:`revisions` of the last revision offline SQL reaches
+            (``None``: all of them), and the tables (association tables included) that the
+            create revisions up to there make. SQLite's batch migrations read the live
+            table they rebuild: offline, SQLite stops before the first change.
+        """
+        revisions = self.revisions(database)
+        first = next((i for i, r in enumerate(revisions) if not isinstance(r, Migration)), None)
+        stop = first if database == "sqlite" and first is not None else len(revisions)
+        made = [item.entity for item in revisions[:stop] if isinstance(item, Migration)]
+        tables = [table for e in made for table in (e.table, *(link.table for link in e.many))]
+        return (stop - 1 if stop < len(revisions) else None), tables
+
     def migrations(self, database: str) -> list[Migration]:
         """The revisions that create a table, oldest first (:meth:`creations`)."""
         return self.creations(database)
