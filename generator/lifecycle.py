@@ -316,7 +316,8 @@ def record_entities(path: Path, data: Mapping[str, object]) -> dict[str, object]
             return answers
     recorded = read_service(path).answers
     history = schema.record(recorded.get("schema_history"), recorded.get("entities"), new)
-    answers["entities"] = schema.live(new)
+    # The same data model written another way keeps the recorded answer: nothing changes.
+    answers["entities"] = schema.live(history[-1])
     answers["schema_history"] = history
     return answers
 

@@ -388,6 +388,15 @@ def record(history: object, entities: object, new: object) -> list[object]:
         changes nothing creates nothing).
     """
     snapshots = list(history) if isinstance(history, list) and history else [entities]
-    if live(new) == live(snapshots[-1]) and not has_markers(new):
+    if _same_model(new, snapshots[-1]):
+        # The same data model: markers left in it (the same command run again) say nothing.
         return snapshots
     return [*snapshots, new]
+
+
+def _same_model(one: object, other: object) -> bool:
+    """Whether two answers declare the same entities (``str?`` and ``{type: str?}`` alike)."""
+    try:
+        return parse_entities(live(one)) == parse_entities(live(other))
+    except EntityRuleError:
+        return live(one) == live(other)

@@ -454,3 +454,53 @@ def test_a_service_rendered_from_a_plain_folder_is_told_why_it_cannot_be_checked
 
     with pytest.raises(TemplateError, match="is a folder, not a git repository"):
         check(project)
+
+
+def test_blueprint_update_records_the_change_and_writes_its_revision(render: Render) -> None:
+    project = render(NEW)
+    versions = project / "src/task_service/infrastructure/migrations/versions"
+    created = (versions / "task.py").read_bytes()
+    entities = read_service(project).answers["entities"]
+    fields = dict(entities[0]["fields"])
+    fields["heading"] = {**fields.pop("title"), "renamed_from": "title"}
+    changed = [{**entities[0], "fields": fields}]
+
+    runner = CliRunner()
+    data = f"entities={yaml.safe_dump(changed, sort_keys=False)}"
+    result = runner.invoke(app, ["update", str(project), "-d", data, "--no-validate"])
+
+    assert result.exit_code == 0, result.output
+    answers = read_service(project).answers
+    assert answers["schema_history"] == [entities, changed]
+    assert "renamed_from" not in json.dumps(answers["entities"])  # markers stay in the history
+    assert (versions / "task.py").read_bytes() == created
+    [revision] = [path.name for path in versions.glob("change_*.py")]
+    assert revision == "change_001_task_rename_heading.py"
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", "renamed")
+
+    again = runner.invoke(app, ["update", str(project), "-d", data, "--no-validate"])
+
+    assert again.exit_code == 0, again.output
+    assert read_service(project).answers["schema_history"] == [entities, changed]
+    assert git(project, "status", "--porcelain") == ""
+
+
+def test_plain_copier_update_of_entities_is_refused_and_writes_nothing(render: Render) -> None:
+    project = render(NEW)
+    entities = [
+        *read_service(project).answers["entities"],
+        {"name": "Note", "fields": {"body": "text"}},
+    ]
+
+    with pytest.raises(ValueError, match=r"blueprint update -d entities="):
+        copier.run_update(
+            project,
+            data={"entities": yaml.safe_dump(entities, sort_keys=False)},
+            defaults=True,
+            overwrite=True,
+            unsafe=True,
+            quiet=True,
+        )
+
+    assert git(project, "status", "--porcelain") == ""

@@ -78,6 +78,8 @@ def test_revisions_of_earlier_snapshots_never_change() -> None:
 
 def test_an_update_that_changes_nothing_records_nothing() -> None:
     assert record([[TASK]], [TASK], [TASK]) == [[TASK]]
+    renamed = [task(due={"type": "date?", "renamed_from": "due"})]
+    assert record([[TASK]], [TASK], renamed) == [[TASK]]  # markers alone change nothing
     assert record(None, [TASK], [task(notes="text?")]) == [[TASK], [task(notes="text?")]]
 
 

@@ -170,15 +170,18 @@ SCRIPT = textwrap.dedent(
 
 
 def _render(
-    template: Path, project: Path, step: int, database: str, vcs_ref: str | None = None
+    template: Path,
+    project: Path,
+    history: list[list[dict[str, Any]]],
+    database: str,
+    vcs_ref: str | None = None,
 ) -> None:
-    """Make ``project`` the render of step ``step``, as an update makes an untouched service.
+    """Make ``project`` the render of ``history``, as an update makes an untouched service.
 
     Files the new render no longer has (a removed entity's modules) are deleted; the
     environment and the database stay.
     """
-    history = SNAPSHOTS[: step + 1]
-    fresh = project.with_name(f"render-{step}")
+    fresh = project.with_name(f"render-{len(history)}")
     copier.run_copy(
         str(template),
         fresh,
@@ -200,8 +203,8 @@ def _render(
     shutil.copytree(fresh, project, dirs_exist_ok=True)
 
 
-def _run(project: Path, env: dict[str, str], *args: str) -> str:
-    completed = subprocess.run(
+def _attempt(project: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [str(project / ".venv/bin/python"), "-c", SCRIPT, *args],
         cwd=project,
         env=env,
@@ -209,6 +212,10 @@ def _run(project: Path, env: dict[str, str], *args: str) -> str:
         text=True,
         check=False,
     )
+
+
+def _run(project: Path, env: dict[str, str], *args: str) -> str:
+    completed = _attempt(project, env, *args)
     assert completed.returncode == 0, completed.stderr[-3000:]
     return completed.stdout
 
@@ -245,7 +252,7 @@ def test_thirteen_updates_keep_every_revision_and_every_row(
     env["TASK_SERVICE_DATABASE_URL"] = url
     project = tmp_path / "service"
     # The service starts as the previous release rendered it; the updates bring this one.
-    _render(tagged_clone, project, 0, database, vcs_ref=RELEASES[-1])
+    _render(tagged_clone, project, SNAPSHOTS[:1], database, vcs_ref=RELEASES[-1])
     subprocess.run(["uv", "sync", "--quiet"], cwd=project, env=env, check=True)
     if database == "postgresql":
         create = json.dumps([f"CREATE DATABASE {name}"])
@@ -267,7 +274,7 @@ def _walk(template: Path, project: Path, env: dict[str, str], database: str) -> 
     for step in range(len(SNAPSHOTS)):
         before = _versions(project)
         if step:
-            _render(template, project, step, database)
+            _render(template, project, SNAPSHOTS[: step + 1], database)
         after = _versions(project)
         assert {name: after.get(name) for name in before} == before, (
             f"step {step} rewrote a revision"
@@ -294,3 +301,47 @@ def _isolated(project: Path, env: dict[str, str], table: str) -> None:
         f"SELECT DISTINCT tenant_id FROM {table}",  # noqa: S608 - the test's own names
     ]
     assert json.loads(_run(project, env, "sql", json.dumps(statements))) == [["acme"]]
+
+
+def test_an_upgrade_the_rows_refuse_names_them_and_changes_nothing(
+    template_dir: Path, tmp_path: Path
+) -> None:
+    """Two revisions in one upgrade, the second refused: the first is rolled back too."""
+    env = checks_environment() | {
+        "UV_PYTHON_DOWNLOADS": "never",
+        "TASK_SERVICE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'live.db'}",
+    }
+    project = tmp_path / "service"
+    history: list[list[dict[str, Any]]] = [[{"name": TASK, "fields": {"title": "str"}}]]
+    _render(template_dir, project, history, "sqlite")
+    subprocess.run(["uv", "sync", "--quiet"], cwd=project, env=env, check=True)
+    _run(project, env, "alembic", "upgrade:head")
+    rows = [
+        "INSERT INTO tasks (id, tenant_id, created_by, created_at, updated_at, title) "  # noqa: S608 - constants
+        f"VALUES ('{uuid.uuid4().hex}', '{tenant}', 'walker', CURRENT_TIMESTAMP, "
+        f"CURRENT_TIMESTAMP, 'same')"
+        for tenant in ("acme", "acme", "globex")
+    ]
+    _run(project, env, "sql", json.dumps(rows))
+    before = _run(project, env, "sql", json.dumps(["SELECT version_num FROM alembic_version"]))
+    fields = {"title": {"type": "str", "unique": True}, "notes": "text?"}
+    history.append([{"name": TASK, "fields": fields}])
+    _render(template_dir, project, history, "sqlite")
+
+    refused = _attempt(project, env, "alembic", "upgrade:head")
+
+    assert refused.returncode != 0
+    message = refused.stderr.splitlines()[-1]
+    assert "tasks.title cannot become unique" in message
+    assert "'same' (2 rows)" in message
+    assert "Nothing was changed" in message
+    # True: the revision before it (the notes column) was rolled back with it.
+    columns = json.loads(_run(project, env, "sql", json.dumps(["PRAGMA table_info(tasks)"])))
+    assert "notes" not in [column[1] for column in columns]
+    assert (
+        _run(project, env, "sql", json.dumps(["SELECT version_num FROM alembic_version"])) == before
+    )
+    # Once the rows allow it, the same upgrade goes through.
+    fix = "DELETE FROM tasks WHERE rowid = (SELECT max(rowid) FROM tasks WHERE tenant_id = 'acme')"
+    _run(project, env, "sql", json.dumps([fix]))
+    _run(project, env, "alembic", "upgrade:head,check")
