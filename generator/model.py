@@ -137,20 +137,10 @@ class Model:
 
     def upgrade(self, change: Change | TableChange) -> list[str]:
         """The statements of a change revision's ``upgrade()`` (a column, or a renamed table)."""
-        if isinstance(change, TableChange):
-            assert change.to is not None  # noqa: S101 - other table changes are macros
-            return revisions.rename(
-                change.entity, change.to, keyed=change.keyed, tables=self._tables
-            )
         return revisions.upgrade(change, self._tables)
 
     def downgrade(self, change: Change | TableChange) -> list[str]:
         """The statements of a change revision's ``downgrade()``: the move back."""
-        if isinstance(change, TableChange):
-            assert change.to is not None  # noqa: S101 - other table changes are macros
-            return revisions.rename(
-                change.to, change.entity, keyed=change.keyed, tables=self._tables
-            )
         return revisions.downgrade(change, self._tables)
 
     def offline(self, database: str) -> tuple[int | None, list[str]]:

@@ -19,7 +19,7 @@ what must see every tenant's rows (row-level security binds the owner, FORCE).
 
 from dataclasses import dataclass, replace
 
-from generator.changes import Change
+from generator.changes import Change, TableChange
 from generator.entities import EntitySpec, FieldSpec
 from generator.entities.kinds import OWN_COLUMN_TYPES
 from generator.entities.values import _literal
@@ -260,17 +260,26 @@ def rename(old: EntitySpec, new: EntitySpec, *, keyed: bool, tables: dict[str, s
     return statements + _batch(created, f'"{new.table}"')
 
 
-def upgrade(change: Change, tables: dict[str, str]) -> list[str]:
-    """The body of the revision's ``upgrade()``; ``tables`` maps entity names to tables."""
+def upgrade(change: Change | TableChange, tables: dict[str, str]) -> list[str]:
+    """The body of the revision's ``upgrade()``; ``tables`` maps entity names to tables.
+
+    A column change, or a renamed table (the other table changes are template macros).
+    """
+    if isinstance(change, TableChange):
+        assert change.to is not None  # noqa: S101 - other table changes are macros
+        return rename(change.entity, change.to, keyed=change.keyed, tables=tables)
     keys = (change.key_indexes, change.dropped_key_indexes)
     return operations(change.previous, change.before, change.entity, change.after, keys, tables)
 
 
-def downgrade(change: Change, tables: dict[str, str]) -> list[str]:
+def downgrade(change: Change | TableChange, tables: dict[str, str]) -> list[str]:
     """The body of the revision's ``downgrade()``: the move back.
 
     A removed column comes back empty, so nullable: its data went with the upgrade.
     """
+    if isinstance(change, TableChange):
+        assert change.to is not None  # noqa: S101 - other table changes are macros
+        return rename(change.to, change.entity, keyed=change.keyed, tables=tables)
     before = change.before
     if change.kind == "remove" and before is not None:
         before = replace(before, nullable=True, has_default=False)
