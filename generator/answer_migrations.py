@@ -11,7 +11,9 @@ Releases:
         (``rename OLD=NEW ...``).
     0.8.0: ``schema_history`` is recorded, its only snapshot the ``entities`` the
         service has (``record-history``), so the entities validator can refuse a change
-        of ``entities`` that comes without its snapshot.
+        of ``entities`` that comes without its snapshot; then the template step
+        ``row_versions`` (``template-step row_versions``): its revision follows the
+        service's own, wherever its history stands.
 """
 
 import sys
@@ -48,6 +50,20 @@ def record_history(answers: Mapping[str, Any]) -> dict[str, Any]:
     return recorded
 
 
+def template_step(answers: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:
+    """Return ``answers`` with ``{template: NAME}`` appended to ``schema_history``, if missing.
+
+    The step's revision then follows every revision the service has: the history says
+    when the service took the release that brings it.
+    """
+    history = answers.get("schema_history")
+    if not isinstance(history, list):
+        return dict(answers)
+    recorded = {entry.get("template") for entry in history if isinstance(entry, Mapping)}
+    added = [{"template": name} for name in names if name not in recorded]
+    return {**answers, "schema_history": [*history, *added]}
+
+
 def _renames(pairs: Sequence[str]) -> dict[str, str]:
     renames = {}
     for pair in pairs:
@@ -62,15 +78,18 @@ def _renames(pairs: Sequence[str]) -> dict[str, str]:
 def main(argv: Sequence[str] | None = None, answers_file: Path = ANSWERS_FILE) -> int:
     """Run one migration on ``answers_file``; return the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] not in {"rename", "record-history"}:
+    if not args or args[0] not in {"rename", "record-history", "template-step"}:
         print(
-            "usage: python -m generator.answer_migrations rename OLD=NEW ... | record-history",
+            "usage: python -m generator.answer_migrations rename OLD=NEW ... | record-history"
+            " | template-step NAME ...",
             file=sys.stderr,
         )
         return 2
     answers = yaml.safe_load(answers_file.read_text("utf-8")) or {}
     if args[0] == "rename":
         migrated = rename(answers, _renames(args[1:]))
+    elif args[0] == "template-step":
+        migrated = template_step(answers, args[1:])
     else:
         migrated = record_history(answers)
     if migrated != answers or list(migrated) != list(answers):

@@ -145,6 +145,8 @@ class TableChange(Placed):
     keyed: bool = False
     #: The entities as the database holds them before the change (targets' tables).
     graph: RelationGraph | None = field(default=None, compare=False)
+    #: The table has the ``version`` column (``row_versions`` ran before this change).
+    versioned: bool = False
 
     @property
     def module(self) -> str:
@@ -182,8 +184,59 @@ class TableChange(Placed):
         ).encode()
 
 
-#: One step of a history: an entity created, a column changed, a table dropped or linked.
-Step = EntitySpec | Change | TableChange
+#: The template's own schema changes, oldest first: name -> the release that brings it.
+#: A service records each one in its ``schema_history`` as ``{template: name}``, where it
+#: took the release (an answer migration), so the revision follows the changes before it.
+TEMPLATE_STEPS: Final = {
+    "row_versions": "0.8.0",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateStep:
+    """A ``{template: name}`` entry of the history: a schema change of the template's own."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateChange(Placed):
+    """A template step's revision: the same change to every entity table there is."""
+
+    name: str
+    #: Every entity as the database holds it when the step runs, in the chain's order.
+    tables: tuple[EntitySpec, ...] = ()
+
+    @property
+    def module(self) -> str:
+        """The revision's module name: ``change_004_template_row_versions``."""
+        return f"change_{self.number:03d}_template_{self.name}"
+
+    @property
+    def summary(self) -> str:
+        """What the step does, in one line."""
+        return SUMMARIES[self.name]
+
+    def content(self, database: str) -> bytes:
+        """What the revision id hashes: the step, the tables it changes, the parent."""
+        return json.dumps(
+            {
+                "template": self.name,
+                "tables": [spec.table for spec in self.tables],
+                **self._placed(database),
+            },
+            sort_keys=True,
+        ).encode()
+
+
+#: Each template step's one line (its revision's docstring).
+SUMMARIES: Final = {
+    "row_versions": "Give every row a version, which each change bumps (optimistic concurrency).",
+}
+
+
+#: One step of a history: an entity created, a column or a table changed, a template step.
+Step = EntitySpec | Change | TableChange | TemplateStep
 
 
 def renamed(specs: Mapping[str, EntitySpec], old: str, new: str) -> dict[str, EntitySpec]:

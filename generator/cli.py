@@ -188,7 +188,7 @@ def update_command(
     """Update a service to a newer template version, keeping its local edits."""
     console = Console(stderr=True)
     with _handle_errors(console):
-        answers = record_entities(path.resolve(), parse_data(data or []))
+        answers = record_entities(path.resolve(), parse_data(data or []), to)
         if problems := check_answers(answers):
             raise AnswerError("\n".join(problems))
         outcome = update(path.resolve(), answers, to)

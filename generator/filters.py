@@ -20,6 +20,7 @@ from generator.answers import QUESTIONS, answer_error
 from generator.entities import EntityRuleError, workflow_path
 from generator.model import Model
 from generator.pyimports import tidy_imports, wrapped
+from generator.schema import template_markers
 
 _REQUIREMENT = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?P<extras>\[[a-z0-9,_-]+\])?")
 
@@ -75,8 +76,12 @@ def version_of(distribution: str) -> str:
 
 
 def first_snapshot(entities: object) -> str:
-    """The default ``schema_history``: the ``entities`` answer as its only snapshot (YAML)."""
-    return yaml.safe_dump([entities], sort_keys=False)
+    """The default ``schema_history`` (YAML): the ``entities`` answer, the template's steps.
+
+    A first render records every template step after its first snapshot, as a service
+    that took each release in turn would have: one chain of revisions for both.
+    """
+    return yaml.safe_dump([entities, *template_markers([])], sort_keys=False)
 
 
 def ordered_answers(answers: Mapping[str, Any]) -> dict[str, Any]:

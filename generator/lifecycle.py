@@ -296,14 +296,18 @@ def _conflicted(path: Path, names: Iterable[str]) -> list[str]:
     return sorted(found)
 
 
-def record_entities(path: Path, data: Mapping[str, object]) -> dict[str, object]:
+def record_entities(
+    path: Path, data: Mapping[str, object], to: str | None = None
+) -> dict[str, object]:
     """The answers an update gives Copier: a new ``entities`` with its history snapshot.
 
     ``data["entities"]`` may carry ``renamed_from`` and ``removed``: the snapshot keeps
     them (the migrations need them), the ``entities`` answer does not. The history starts
     from the service's recorded one, or from its recorded ``entities`` for a service
-    rendered before the history existed. An answer the rules refuse is passed on as it
-    is, for the checks to name the rule.
+    rendered before the history existed. The template steps of the releases up to ``to``
+    (a release tag; every step this generator knows otherwise) that the history lacks
+    come before the new snapshot, as the releases' answer migrations record them. An
+    answer the rules refuse is passed on as it is, for the checks to name the rule.
     """
     answers = dict(data)
     if "entities" not in answers or "schema_history" in answers:
@@ -315,9 +319,10 @@ def record_entities(path: Path, data: Mapping[str, object]) -> dict[str, object]
         except yaml.YAMLError:
             return answers
     recorded = read_service(path).answers
-    history = schema.record(recorded.get("schema_history"), recorded.get("entities"), new)
+    release = to if to is not None and to.removeprefix("v")[:1].isdigit() else None
+    history = schema.record(recorded.get("schema_history"), recorded.get("entities"), new, release)
     # The same data model written another way keeps the recorded answer: nothing changes.
-    answers["entities"] = schema.live(history[-1])
+    answers["entities"] = schema.live(schema.last_snapshot(history))
     answers["schema_history"] = history
     return answers
 
@@ -342,7 +347,7 @@ def update(path: Path, data: Mapping[str, object], to: str | None = None) -> Upd
     try:
         copier.run_update(
             path,
-            data=record_entities(path, data),
+            data=record_entities(path, data, to),
             vcs_ref=to,
             defaults=True,
             overwrite=True,

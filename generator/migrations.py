@@ -12,9 +12,9 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
-from generator.changes import Change, TableChange, renamed
+from generator.changes import Change, TableChange, TemplateChange, TemplateStep, renamed
 from generator.entities import EntitySpec, RelationGraph
 
 if TYPE_CHECKING:
@@ -35,6 +35,8 @@ class Migration:
     indexes: tuple[EntitySpec, ...] = ()
     #: The entities as they were when this revision was made (its relations' targets).
     graph: RelationGraph | None = field(default=None, compare=False)
+    #: The table has the ``version`` column from the start (created after ``row_versions``).
+    versioned: bool = False
 
 
 def _content(
@@ -42,6 +44,8 @@ def _content(
     database: str,
     down_revision: str | None,
     indexes: tuple[EntitySpec, ...] = (),
+    *,
+    versioned: bool = False,
 ) -> bytes:
     fields = [[f.name, f.type, f.nullable, f.max_length] for f in entity.fields]
     workflow = None
@@ -69,6 +73,8 @@ def _content(
         content["many"] = [[item.table, item.target] for item in entity.many]
     if indexes:
         content["indexes"] = [target.table for target in indexes]
+    if versioned:
+        content["versioned"] = True
     return json.dumps(content, sort_keys=True).encode()
 
 
@@ -117,15 +123,16 @@ def _apply(entity: EntitySpec, change: Change) -> EntitySpec:
     return replace(entity, fields=tuple(fields))
 
 
-def history_chain(
-    history: "History", database: str
-) -> tuple[list[Migration], list[Change], list[TableChange]]:
+Chain: TypeAlias = tuple[list[Migration], list[Change], list[TableChange], list[TemplateChange]]
+
+
+def history_chain(history: "History", database: str) -> Chain:
     """Every revision of a schema history on ``database``, oldest first.
 
     Returns:
         The revisions that create a table (the first snapshot's, then each entity added
-        later, in the order they were added), those that change a column, and those that
-        drop a table or add or drop an association table.
+        later, in the order they were added), those that change a column, those that
+        drop a table or add or drop an association table, and the template's steps.
     """
     first = list(history.snapshots[0].specs)
     graph = RelationGraph(first)
@@ -134,42 +141,33 @@ def history_chain(
     state = {spec.name: spec for spec in first}
     changes: list[Change] = []
     tables: list[TableChange] = []
+    steps: list[TemplateChange] = []
+    versioned = False
     for number, step in history.steps:
         before = _keyed(state)
+        if isinstance(step, TemplateStep):
+            place = len(changes) + len(tables) + len(steps) + 1
+            steps.append(_template_change(step, place, number, head, state, database))
+            head = steps[-1].revision
+            versioned = versioned or step.name == "row_versions"
+            continue
         if isinstance(step, EntitySpec):
             state[step.name] = step
-            snapshot = RelationGraph(list(history.snapshots[number].specs))
+            graph = RelationGraph(list(history.snapshot(number).specs))
             created = _keyed(state) - before
-            indexes = tuple(spec for spec in snapshot.specs if spec.name in created)
-            digest = hashlib.sha256(_content(step, database, head, indexes)).hexdigest()
-            creations.append(
-                Migration(step, digest[:REVISION_LENGTH], head, indexes, graph=snapshot)
-            )
+            creations.append(_creation(step, graph, created, head, database, versioned=versioned))
             head = creations[-1].revision
             continue
         previous = dict(state)
         current: Change | TableChange = step
-        if isinstance(step, TableChange) and step.to is not None:
-            # The key index moves with the table (the revision renames it): not new.
-            keyed = step.entity.name in before
-            state = renamed(state, step.entity.name, step.to.name)
-            before = {step.to.name if name == step.entity.name else name for name in before}
-            current = replace(step, entity=previous[step.entity.name], keyed=keyed)
-        elif isinstance(step, TableChange):
-            entity = state[step.entity.name]
-            links = tuple(item for item in entity.many if item != step.link)
-            if step.kind == "drop":
-                del state[entity.name]
-            else:
-                added = (step.link,) if step.kind == "link" and step.link else ()
-                state[entity.name] = replace(entity, many=links + added)
-            current = replace(step, entity=entity, graph=RelationGraph(list(previous.values())))
+        if isinstance(step, TableChange):
+            current, state, before = _table_step(step, state, before)
         else:
             state[step.entity.name] = _apply(state[step.entity.name], step)
         after = _keyed(state)
         made = replace(
             current,
-            number=len(changes) + len(tables) + 1,
+            number=len(changes) + len(tables) + len(steps) + 1,
             down_revision=head,
             key_indexes=tuple(state[name] for name in state if name in after - before),
             dropped_key_indexes=tuple(
@@ -178,14 +176,71 @@ def history_chain(
             snapshot=number,
         )
         if isinstance(made, TableChange):
-            shape = _content(made.entity, database, None)
+            made = replace(made, versioned=versioned)
+            shape = _content(made.entity, database, None, versioned=versioned)
             made = replace(made, revision=_digest(made.content(database, shape)))
             tables.append(made)
         else:
             made = replace(made, revision=_digest(made.content(database)))
             changes.append(made)
         head = made.revision
-    return creations, changes, tables
+    return creations, changes, tables, steps
+
+
+def _table_step(
+    step: TableChange, state: dict[str, EntitySpec], before: set[str]
+) -> tuple[TableChange, dict[str, EntitySpec], set[str]]:
+    """A table change as the chain places it, the schema after it, and the keyed tables."""
+    previous = dict(state)
+    if step.to is not None:
+        # The key index moves with the table (the revision renames it): not new.
+        keyed = step.entity.name in before
+        state = renamed(state, step.entity.name, step.to.name)
+        before = {step.to.name if name == step.entity.name else name for name in before}
+        return replace(step, entity=previous[step.entity.name], keyed=keyed), state, before
+    entity = state[step.entity.name]
+    links = tuple(item for item in entity.many if item != step.link)
+    if step.kind == "drop":
+        del state[entity.name]
+    else:
+        added = (step.link,) if step.kind == "link" and step.link else ()
+        state[entity.name] = replace(entity, many=links + added)
+    graph = RelationGraph(list(previous.values()))
+    return replace(step, entity=entity, graph=graph), state, before
+
+
+def _creation(
+    entity: EntitySpec,
+    graph: RelationGraph,
+    created: set[str],
+    head: str | None,
+    database: str,
+    *,
+    versioned: bool,
+) -> Migration:
+    """The revision creating an entity added later: on top of ``head``, with the keys it needs."""
+    indexes = tuple(spec for spec in graph.specs if spec.name in created)
+    content = _content(entity, database, head, indexes, versioned=versioned)
+    return Migration(entity, _digest(content), head, indexes, graph=graph, versioned=versioned)
+
+
+def _template_change(
+    step: TemplateStep,
+    place: int,
+    number: int,
+    head: str | None,
+    state: dict[str, EntitySpec],
+    database: str,
+) -> TemplateChange:
+    """The revision of a template step: every table of ``state``, on top of ``head``."""
+    made = TemplateChange(
+        number=place,
+        down_revision=head,
+        snapshot=number,
+        name=step.name,
+        tables=tuple(state.values()),
+    )
+    return replace(made, revision=_digest(made.content(database)))
 
 
 def _digest(content: bytes) -> str:

@@ -13,13 +13,16 @@ attributes instead of calling filters that parse the ``entities`` answer again::
 
 from collections.abc import Mapping
 from functools import cached_property
+from typing import TypeAlias
 
 from generator import revisions
-from generator.changes import Change, TableChange
+from generator.changes import Change, TableChange, TemplateChange
 from generator.entities import EntitySpec, RelationGraph, parse_entities
-from generator.migrations import Migration, history_chain
+from generator.migrations import Chain, Migration, history_chain
 from generator.naming import quoted
-from generator.schema import History, Snapshot
+from generator.schema import History
+
+Revision: TypeAlias = Migration | Change | TableChange | TemplateChange
 
 #: The database actions of ``on_delete`` (``set_null`` is the service's: no action).
 _ON_DELETE = {"restrict": "RESTRICT", "cascade": "CASCADE"}
@@ -36,7 +39,7 @@ class Model:
         self.specs = specs
         self.graph = RelationGraph(specs)
         self.history = history
-        self._chains: dict[str, tuple[list[Migration], list[Change], list[TableChange]]] = {}
+        self._chains: dict[str, Chain] = {}
 
     @classmethod
     def from_answer(cls, entities: object, history: list[object] | None = None) -> "Model":
@@ -100,9 +103,9 @@ class Model:
             found.append(f'Index("{entity.index(field.name)}", "tenant_id", "{field.name}")')
         return found
 
-    def _chain(self, database: str) -> tuple[list[Migration], list[Change], list[TableChange]]:
+    def _chain(self, database: str) -> Chain:
         if database not in self._chains:
-            history = self.history or History([Snapshot(0, tuple(self.specs), {}, {})])
+            history = self.history or History.first(self.specs)
             self._chains[database] = history_chain(history, database)
         return self._chains[database]
 
@@ -118,12 +121,16 @@ class Model:
         """The revisions that drop a table or add or drop an association table."""
         return self._chain(database)[2]
 
-    def revisions(self, database: str) -> list[Migration | Change | TableChange]:
+    def template_changes(self, database: str) -> list[TemplateChange]:
+        """The revisions of the template's own steps (``{template: name}`` in the history)."""
+        return self._chain(database)[3]
+
+    def revisions(self, database: str) -> list[Revision]:
         """Every revision on ``database``, oldest first (each one's parent before it)."""
-        creations, changes, tables = self._chain(database)
-        items: list[Migration | Change | TableChange] = [*creations, *changes, *tables]
+        creations, changes, tables, steps = self._chain(database)
+        items: list[Revision] = [*creations, *changes, *tables, *steps]
         by_parent = {item.down_revision: item for item in items}
-        ordered: list[Migration | Change | TableChange] = []
+        ordered: list[Revision] = []
         while (item := by_parent.get(ordered[-1].revision if ordered else None)) is not None:
             ordered.append(item)
         return ordered

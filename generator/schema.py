@@ -21,9 +21,9 @@ change of ``entities`` that does not come with its snapshot is refused.
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 
-from generator.changes import Change, Step, TableChange, renamed
+from generator.changes import TEMPLATE_STEPS, Change, Step, TableChange, TemplateStep, renamed
 from generator.entities import EntityRuleError, EntitySpec, FieldSpec, parse_entities
 
 #: Keys that exist only in snapshots of the history.
@@ -293,11 +293,79 @@ class History:
         Raises:
             EntityRuleError: A snapshot breaks a rule, or a change cannot be made.
         """
-        snapshots = [Snapshot.parse(number, answer) for number, answer in enumerate(history)]
-        found = cls(snapshots)
-        for before, after in itertools.pairwise(snapshots):
-            found.steps += [(after.number, step) for step in _steps(before, after)]
+        found = cls([])
+        for number, entry in enumerate(history):
+            if is_template_step(entry):
+                found.steps.append((number, _template_step(number, entry, found)))
+                continue
+            snapshot = Snapshot.parse(number, entry)
+            if found.snapshots:
+                found.steps += [(number, step) for step in _steps(found.snapshots[-1], snapshot)]
+            found.snapshots.append(snapshot)
+        if not found.snapshots:
+            message = "schema_history: it holds no entities answer"
+            raise EntityRuleError(message)
         return found
+
+    @classmethod
+    def first(cls, specs: Sequence[EntitySpec]) -> "History":
+        """The history of a first render: ``specs``, then every template step there is."""
+        steps = [(number, TemplateStep(name)) for number, name in enumerate(TEMPLATE_STEPS, 1)]
+        return cls([Snapshot(0, tuple(specs), {}, {})], list(steps))
+
+    def snapshot(self, number: int) -> Snapshot:
+        """The snapshot that is entry ``number`` of the history."""
+        return next(snapshot for snapshot in self.snapshots if snapshot.number == number)
+
+    @property
+    def template_steps(self) -> list[str]:
+        """The template steps the history records, in order."""
+        return [step.name for _, step in self.steps if isinstance(step, TemplateStep)]
+
+
+def is_template_step(entry: object) -> TypeGuard[Mapping[str, object]]:
+    """Whether a history entry is a ``{template: name}`` marker, not a snapshot."""
+    return isinstance(entry, Mapping) and "template" in entry
+
+
+def _template_step(number: int, entry: Mapping[str, object], found: History) -> TemplateStep:
+    where = f"schema_history entry {number}"
+    name = entry.get("template")
+    if set(entry) != {"template"} or not isinstance(name, str) or name not in TEMPLATE_STEPS:
+        known = ", ".join(TEMPLATE_STEPS)
+        message = f"{where}: expected {{template: NAME}}, NAME one of {known}; got {dict(entry)!r}"
+        raise EntityRuleError(message)
+    if not found.snapshots:
+        message = f"{where}: a template step follows an entities answer, never the first entry"
+        raise EntityRuleError(message)
+    if name in found.template_steps:
+        message = f"{where}: template step {name!r} is recorded twice"
+        raise EntityRuleError(message)
+    return TemplateStep(name)
+
+
+def last_snapshot(history: Sequence[object]) -> object:
+    """The newest ``entities`` answer of a recorded history (template steps skipped)."""
+    return next((entry for entry in reversed(history) if not is_template_step(entry)), None)
+
+
+def template_markers(history: Sequence[object], release: str | None = None) -> list[object]:
+    """The ``{template: name}`` entries a history lacks, up to ``release`` (all if ``None``)."""
+    recorded = {entry["template"] for entry in history if is_template_step(entry)}
+    return [
+        {"template": name}
+        for name, since in TEMPLATE_STEPS.items()
+        if name not in recorded and (release is None or _release(since) <= _release(release))
+    ]
+
+
+def _release(version: str) -> tuple[int, ...]:
+    """``0.8.0`` (or ``v0.8.0``, ``0.8.0.dev1``) as numbers to compare: (0, 8, 0)."""
+    numbers = []
+    for part in version.removeprefix("v").split(".")[:3]:
+        digits = "".join(itertools.takewhile(str.isdigit, part))
+        numbers.append(int(digits or 0))
+    return tuple(numbers)
 
 
 def _steps(before: Snapshot, after: Snapshot) -> list[Step]:
@@ -364,7 +432,7 @@ def history_error(entities: object, history: object) -> str:
         History.parse(history)
     except EntityRuleError as error:
         return str(error)
-    if live(history[-1]) != entities:
+    if live(last_snapshot(history)) != entities:
         return (
             "entities: the answer is not the last snapshot of schema_history, so the "
             "migrations cannot tell how the data model changed. Change entities with "
@@ -374,7 +442,9 @@ def history_error(entities: object, history: object) -> str:
     return ""
 
 
-def record(history: object, entities: object, new: object) -> list[object]:
+def record(
+    history: object, entities: object, new: object, release: str | None = None
+) -> list[object]:
     """The history after ``blueprint update -d entities=NEW``: ``new`` appended.
 
     Args:
@@ -382,16 +452,20 @@ def record(history: object, entities: object, new: object) -> list[object]:
             before it existed (its current ``entities`` are then the first snapshot).
         entities: The recorded ``entities`` answer.
         new: The new answer, markers allowed.
+        release: The release the update goes to: the template steps up to it that the
+            history lacks come first (the service takes the release, then the change),
+            as the release's answer migration would record them.
 
     Returns:
-        The history to record; unchanged when ``new`` says nothing new (an update that
-        changes nothing creates nothing).
+        The history to record; without new snapshot when ``new`` says nothing new (an
+        update that changes nothing creates nothing).
     """
-    snapshots = list(history) if isinstance(history, list) and history else [entities]
-    if _same_model(new, snapshots[-1]):
+    entries = list(history) if isinstance(history, list) and history else [entities]
+    entries += template_markers(entries, release)
+    if _same_model(new, last_snapshot(entries)):
         # The same data model: markers left in it (the same command run again) say nothing.
-        return snapshots
-    return [*snapshots, new]
+        return entries
+    return [*entries, new]
 
 
 def _same_model(one: object, other: object) -> bool:

@@ -70,3 +70,20 @@ def test_a_service_without_a_history_gets_its_entities_as_the_first_snapshot(
     assert list(migrated) == ["_commit", "entities", "schema_history", "kubernetes"]
     assert migrated["schema_history"] == [entities]
     assert answers_file.read_bytes() == once
+
+
+def test_a_template_step_is_recorded_after_the_history_once(tmp_path: Path) -> None:
+    entities = [{"name": "Task", "fields": {"title": "str"}}]
+    answers_file = tmp_path / ".copier-answers.yml"
+    answers = {"_commit": "v0.7.0", "entities": entities, "kubernetes": False}
+    answers_file.write_text(yaml.safe_dump(answers, sort_keys=False), "utf-8")
+
+    main(["record-history"], answers_file)
+    assert main(["template-step", "row_versions"], answers_file) == 0
+    once = answers_file.read_bytes()
+    main(["template-step", "row_versions"], answers_file)
+
+    migrated = yaml.safe_load(answers_file.read_text("utf-8"))
+    assert migrated["schema_history"] == [entities, {"template": "row_versions"}]
+    assert list(migrated) == ["_commit", "entities", "schema_history", "kubernetes"]
+    assert answers_file.read_bytes() == once

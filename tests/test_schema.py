@@ -12,6 +12,8 @@ from generator.model import Model
 from generator.schema import History, history_error, live, record
 
 TASK: dict[str, Any] = {"name": "Task", "fields": {"title": "str", "due": "date?"}}
+#: The template step of 0.8.0, as a history records it.
+STEP: dict[str, Any] = {"template": "row_versions"}
 
 
 def task(**fields: object) -> dict[str, Any]:
@@ -77,10 +79,55 @@ def test_revisions_of_earlier_snapshots_never_change() -> None:
 
 
 def test_an_update_that_changes_nothing_records_nothing() -> None:
-    assert record([[TASK]], [TASK], [TASK]) == [[TASK]]
+    assert record([[TASK], STEP], [TASK], [TASK]) == [[TASK], STEP]
     renamed = [task(due={"type": "date?", "renamed_from": "due"})]
-    assert record([[TASK]], [TASK], renamed) == [[TASK]]  # markers alone change nothing
-    assert record(None, [TASK], [task(notes="text?")]) == [[TASK], [task(notes="text?")]]
+    assert record([[TASK], STEP], [TASK], renamed) == [[TASK], STEP]  # markers say nothing
+    notes = [task(notes="text?")]
+    assert record([[TASK], STEP], [TASK], notes) == [[TASK], STEP, notes]
+
+
+def test_an_update_records_the_template_steps_of_its_release_before_the_change() -> None:
+    notes = [task(notes="text?")]
+
+    # A service from before the history, updated to the release that brings the step.
+    assert record(None, [TASK], notes, "v0.8.0") == [[TASK], STEP, notes]
+    # ... to an older release: no step (that release knows none).
+    assert record(None, [TASK], notes, "v0.7.0") == [[TASK], notes]
+    assert record(None, [TASK], [TASK], "0.8.0.dev1") == [[TASK], STEP]
+
+
+def test_a_template_step_is_one_revision_where_the_history_places_it() -> None:
+    notes = [task(notes="text?")]
+    model = Model.from_answer(notes, [[TASK], STEP, notes])
+
+    revisions = model.revisions("sqlite")
+
+    assert [type(item).__name__ for item in revisions] == ["Migration", "TemplateChange", "Change"]
+    step = model.template_changes("sqlite")[0]
+    assert step.module == "change_001_template_row_versions"
+    assert [spec.table for spec in step.tables] == ["tasks"]
+    # An entity created after the step has the column from the start; one before, not.
+    later = [task(), {"name": "Tag", "fields": {"label": "str"}}]
+    creations = Model.from_answer(later, [[TASK], STEP, later]).creations("sqlite")
+    assert [(m.entity.name, m.versioned) for m in creations] == [("Task", False), ("Tag", True)]
+    # A first render is the same chain: its first snapshot, then every step.
+    assert [item.revision for item in Model.from_answer([TASK]).revisions("sqlite")] == [
+        item.revision for item in Model.from_answer([TASK], [[TASK], STEP]).revisions("sqlite")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("history", "rule"),
+    [
+        ([STEP, [TASK]], "follows an entities answer"),
+        ([[TASK], STEP, STEP], "recorded twice"),
+        ([[TASK], {"template": "no_such_step"}], "NAME one of row_versions"),
+        ([[TASK], {"template": "row_versions", "extra": 1}], "expected {template: NAME}"),
+    ],
+)
+def test_a_bad_template_step_is_refused_naming_the_entry(history: list[Any], rule: str) -> None:
+    with pytest.raises(EntityRuleError, match=re.escape(rule)):
+        History.parse(history)
 
 
 def test_plain_copier_update_of_entities_is_refused_naming_the_command() -> None:

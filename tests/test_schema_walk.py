@@ -21,7 +21,7 @@ from typing import Any
 import copier
 import pytest
 
-from generator.schema import live
+from generator.schema import last_snapshot, live
 from generator.validate import checks_environment, validate_project
 from tests.conftest import POSTGRES_URL, RELEASES, cell_environment, require_server
 
@@ -169,10 +169,16 @@ SCRIPT = textwrap.dedent(
 )
 
 
+def recorded(step: int) -> list[Any]:
+    """The ``schema_history`` after update ``step``: the service took this release (and its
+    template step) with its first update, as the release's answer migration records it."""
+    return [SNAPSHOTS[0], {"template": "row_versions"}, *SNAPSHOTS[1 : step + 1]]
+
+
 def _render(
     template: Path,
     project: Path,
-    history: list[list[dict[str, Any]]],
+    history: list[Any],
     database: str,
     vcs_ref: str | None = None,
 ) -> None:
@@ -185,7 +191,11 @@ def _render(
     copier.run_copy(
         str(template),
         fresh,
-        data={"entities": live(history[-1]), "schema_history": history, "database": database},
+        data={
+            "entities": live(last_snapshot(history)),
+            "schema_history": history,
+            "database": database,
+        },
         defaults=True,
         unsafe=True,
         quiet=True,
@@ -274,7 +284,7 @@ def _walk(template: Path, project: Path, env: dict[str, str], database: str) -> 
     for step in range(len(SNAPSHOTS)):
         before = _versions(project)
         if step:
-            _render(template, project, SNAPSHOTS[: step + 1], database)
+            _render(template, project, recorded(step), database)
         after = _versions(project)
         assert {name: after.get(name) for name in before} == before, (
             f"step {step} rewrote a revision"
@@ -312,7 +322,11 @@ def test_an_upgrade_the_rows_refuse_names_them_and_changes_nothing(
         "TASK_SERVICE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'live.db'}",
     }
     project = tmp_path / "service"
-    history: list[list[dict[str, Any]]] = [[{"name": TASK, "fields": {"title": "str"}}]]
+    # As a first render records it: the first snapshot, then the template's steps.
+    history: list[Any] = [
+        [{"name": TASK, "fields": {"title": "str"}}],
+        {"template": "row_versions"},
+    ]
     _render(template_dir, project, history, "sqlite")
     subprocess.run(["uv", "sync", "--quiet"], cwd=project, env=env, check=True)
     _run(project, env, "alembic", "upgrade:head")
