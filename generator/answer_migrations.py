@@ -11,9 +11,9 @@ Releases:
         (``rename OLD=NEW ...``).
     0.8.0: ``schema_history`` is recorded, its only snapshot the ``entities`` the
         service has (``record-history``), so the entities validator can refuse a change
-        of ``entities`` that comes without its snapshot; then the template step
-        ``row_versions`` (``template-step row_versions``): its revision follows the
-        service's own, wherever its history stands.
+        of ``entities`` that comes without its snapshot; then the template steps
+        ``row_versions`` and ``idempotency_keys`` (``template-step NAME ...``): their
+        revisions follow the service's own, wherever its history stands.
 """
 
 import sys

@@ -189,6 +189,7 @@ class TableChange(Placed):
 #: took the release (an answer migration), so the revision follows the changes before it.
 TEMPLATE_STEPS: Final = {
     "row_versions": "0.8.0",
+    "idempotency_keys": "0.8.0",
 }
 
 
@@ -232,6 +233,7 @@ class TemplateChange(Placed):
 #: Each template step's one line (its revision's docstring).
 SUMMARIES: Final = {
     "row_versions": "Give every row a version, which each change bumps (optimistic concurrency).",
+    "idempotency_keys": "Create the table of idempotency keys: a retried create finds its row.",
 }
 
 

@@ -79,11 +79,12 @@ def test_a_template_step_is_recorded_after_the_history_once(tmp_path: Path) -> N
     answers_file.write_text(yaml.safe_dump(answers, sort_keys=False), "utf-8")
 
     main(["record-history"], answers_file)
-    assert main(["template-step", "row_versions"], answers_file) == 0
+    assert main(["template-step", "row_versions", "idempotency_keys"], answers_file) == 0
     once = answers_file.read_bytes()
-    main(["template-step", "row_versions"], answers_file)
+    main(["template-step", "row_versions", "idempotency_keys"], answers_file)
 
     migrated = yaml.safe_load(answers_file.read_text("utf-8"))
-    assert migrated["schema_history"] == [entities, {"template": "row_versions"}]
+    steps = [{"template": "row_versions"}, {"template": "idempotency_keys"}]
+    assert migrated["schema_history"] == [entities, *steps]
     assert list(migrated) == ["_commit", "entities", "schema_history", "kubernetes"]
     assert answers_file.read_bytes() == once

@@ -12,8 +12,9 @@ from generator.model import Model
 from generator.schema import History, history_error, live, record
 
 TASK: dict[str, Any] = {"name": "Task", "fields": {"title": "str", "due": "date?"}}
-#: The template step of 0.8.0, as a history records it.
+#: The template steps of 0.8.0, as a history records them.
 STEP: dict[str, Any] = {"template": "row_versions"}
+KEYS: dict[str, Any] = {"template": "idempotency_keys"}
 
 
 def task(**fields: object) -> dict[str, Any]:
@@ -79,21 +80,23 @@ def test_revisions_of_earlier_snapshots_never_change() -> None:
 
 
 def test_an_update_that_changes_nothing_records_nothing() -> None:
-    assert record([[TASK], STEP], [TASK], [TASK]) == [[TASK], STEP]
+    assert record([[TASK], STEP, KEYS], [TASK], [TASK]) == [[TASK], STEP, KEYS]
     renamed = [task(due={"type": "date?", "renamed_from": "due"})]
-    assert record([[TASK], STEP], [TASK], renamed) == [[TASK], STEP]  # markers say nothing
+    assert record([[TASK], STEP, KEYS], [TASK], renamed) == [[TASK], STEP, KEYS]  # no change
     notes = [task(notes="text?")]
-    assert record([[TASK], STEP], [TASK], notes) == [[TASK], STEP, notes]
+    assert record([[TASK], STEP, KEYS], [TASK], notes) == [[TASK], STEP, KEYS, notes]
 
 
 def test_an_update_records_the_template_steps_of_its_release_before_the_change() -> None:
     notes = [task(notes="text?")]
 
     # A service from before the history, updated to the release that brings the step.
-    assert record(None, [TASK], notes, "v0.8.0") == [[TASK], STEP, notes]
+    assert record(None, [TASK], notes, "v0.8.0") == [[TASK], STEP, KEYS, notes]
     # ... to an older release: no step (that release knows none).
     assert record(None, [TASK], notes, "v0.7.0") == [[TASK], notes]
-    assert record(None, [TASK], [TASK], "0.8.0.dev1") == [[TASK], STEP]
+    assert record(None, [TASK], [TASK], "0.8.0.dev1") == [[TASK], STEP, KEYS]
+    # A history with one step of the release gets the other one.
+    assert record([[TASK], STEP], [TASK], [TASK], "v0.8.0") == [[TASK], STEP, KEYS]
 
 
 def test_a_template_step_is_one_revision_where_the_history_places_it() -> None:
@@ -111,8 +114,9 @@ def test_a_template_step_is_one_revision_where_the_history_places_it() -> None:
     creations = Model.from_answer(later, [[TASK], STEP, later]).creations("sqlite")
     assert [(m.entity.name, m.versioned) for m in creations] == [("Task", False), ("Tag", True)]
     # A first render is the same chain: its first snapshot, then every step.
+    first = Model.from_answer([TASK], [[TASK], STEP, KEYS]).revisions("sqlite")
     assert [item.revision for item in Model.from_answer([TASK]).revisions("sqlite")] == [
-        item.revision for item in Model.from_answer([TASK], [[TASK], STEP]).revisions("sqlite")
+        item.revision for item in first
     ]
 
 
@@ -121,7 +125,7 @@ def test_a_template_step_is_one_revision_where_the_history_places_it() -> None:
     [
         ([STEP, [TASK]], "follows an entities answer"),
         ([[TASK], STEP, STEP], "recorded twice"),
-        ([[TASK], {"template": "no_such_step"}], "NAME one of row_versions"),
+        ([[TASK], {"template": "no_such_step"}], "NAME one of row_versions, idempotency_keys"),
         ([[TASK], {"template": "row_versions", "extra": 1}], "expected {template: NAME}"),
     ],
 )

@@ -172,7 +172,8 @@ SCRIPT = textwrap.dedent(
 def recorded(step: int) -> list[Any]:
     """The ``schema_history`` after update ``step``: the service took this release (and its
     template step) with its first update, as the release's answer migration records it."""
-    return [SNAPSHOTS[0], {"template": "row_versions"}, *SNAPSHOTS[1 : step + 1]]
+    steps = [{"template": "row_versions"}, {"template": "idempotency_keys"}]
+    return [SNAPSHOTS[0], *steps, *SNAPSHOTS[1 : step + 1]]
 
 
 def _render(
@@ -326,6 +327,7 @@ def test_an_upgrade_the_rows_refuse_names_them_and_changes_nothing(
     history: list[Any] = [
         [{"name": TASK, "fields": {"title": "str"}}],
         {"template": "row_versions"},
+        {"template": "idempotency_keys"},
     ]
     _render(template_dir, project, history, "sqlite")
     subprocess.run(["uv", "sync", "--quiet"], cwd=project, env=env, check=True)

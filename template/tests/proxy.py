@@ -1,4 +1,4 @@
-"""A TCP proxy the tests control: forward, cut (nothing listens), stall (nothing answers).
+"""A TCP proxy the tests control: forward, cut (nothing listens), stall or pause (nothing answers).
 
 It stands between the service and a real server, so a test can take the server away
 and give it back without touching the server itself.
@@ -23,6 +23,9 @@ class TcpProxy:
         self._connections: list[socket.socket] = []
         self._listener: socket.socket | None = None
         self._stalled = False
+        # Paused: connections stay open, and what either side sends is held, not lost.
+        self._flowing = threading.Event()
+        self._flowing.set()
         self.port = 0
         self._listen()
 
@@ -59,10 +62,10 @@ class TcpProxy:
             for source, sink in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
 
-    @staticmethod
-    def _pump(source: socket.socket, sink: socket.socket) -> None:
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while data := source.recv(_CHUNK):
+                self._flowing.wait()
                 sink.sendall(data)
         except OSError:
             pass
@@ -91,9 +94,19 @@ class TcpProxy:
         self._stalled = True
         self._drop_connections()
 
+    def pause(self) -> None:
+        """Keep every connection open but deliver nothing (a stopped server, a partition).
+
+        New connections are accepted and never answered. What was sent meanwhile is
+        delivered on :meth:`restore`, as a network that comes back delivers it.
+        """
+        self._flowing.clear()
+        self._stalled = True
+
     def restore(self) -> None:
         """Forward again, on the same port."""
         self._stalled = False
+        self._flowing.set()
         if self._listener is None:
             self._listen()
 

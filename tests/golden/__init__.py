@@ -35,3 +35,12 @@ def write_digests(golden: Path, digests: dict[str, str]) -> None:
     """Write digests in ``sha256sum`` format, sorted by path."""
     lines = [f"{digest}  {path}\n" for path, digest in sorted(digests.items())]
     golden.write_text("".join(lines), encoding="utf-8")
+
+
+def released(digests: dict[str, str], golden: Path) -> dict[str, str]:
+    """``digests`` of the files a golden file holds (``None`` for one that is gone).
+
+    Revisions released later than the golden file (a template step's, added on top of
+    the chain) are new files: they move nothing a database has applied.
+    """
+    return {path: digests.get(path, "missing") for path in read_digests(golden)}
