@@ -119,16 +119,17 @@ EXPECTED: dict[int, tuple[str, list[list[object]]]] = {
         "SELECT tenant_id, title FROM tasks",
         [["acme", "first"], ["acme", "second"], ["globex", "third"]],
     ),
+    # The first update also brings 0.8.0's template steps: every row at version 1.
     1: (
-        "SELECT title, priority, notes FROM tasks",
-        [["first", 3, None], ["second", 3, None], ["third", 3, None]],
+        "SELECT title, priority, notes, version FROM tasks",
+        [["first", 3, None, 1], ["second", 3, None, 1], ["third", 3, None, 1]],
     ),
     2: ("SELECT name, priority FROM tasks", [["first", 3], ["second", 3], ["third", 3]]),
     5: ("SELECT name, level FROM tasks", [["first", "low"], ["second", "low"], ["third", "low"]]),
     8: ("SELECT name, points FROM tasks", [["first", 0], ["second", 0], ["third", 7]]),
     13: (
-        "SELECT tenant_id, name, summary FROM tickets",
-        [["acme", "first", None], ["acme", "second", None], ["globex", "third", None]],
+        "SELECT tenant_id, name, summary, version FROM tickets",
+        [["acme", "first", None, 1], ["acme", "second", None, 1], ["globex", "third", None, 1]],
     ),
 }
 ROWS = [("acme", "first", None), ("acme", "second", None), ("globex", "third", 7)]
