@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,7 +30,7 @@ import urllib.request
 from pathlib import Path
 
 import copier
-from service_throughput import SECRET, _free_port, _millis, _serve, _wait
+from service_throughput import SECRET, _free_port, _millis, _serve, _wait, median_figures, stop
 from uv import find_uv_bin
 
 from generator import releases
@@ -224,14 +223,9 @@ def main() -> int:  # noqa: PLR0915 - one linear script
                     figures = _wrk(wrk, url, auth, scripts[name], args.seconds, args.connections)
                     results[name].append(figures)
         finally:
-            for server in servers.values():
-                server.terminate()
-                server.wait(20)
+            stop(servers)
 
-    medians = {
-        name: {key: statistics.median(run[key] for run in runs) for key in runs[0]}
-        for name, runs in results.items()
-    }
+    medians = median_figures(results)
     print(
         f"PATCH, wrk -t2 -c{args.connections} -d{args.seconds}s over "
         f"{args.connections * 8} rows, {args.rounds} alternating rounds, medians (SQLite)"

@@ -117,6 +117,21 @@ def _serve(
         return subprocess.Popen([str(python), *args], env=env, cwd=cwd, stdout=sink, stderr=sink)
 
 
+def stop(servers: dict[str, subprocess.Popen[bytes]]) -> None:
+    """Stop every server and wait for it."""
+    for server in servers.values():
+        server.terminate()
+        server.wait(20)
+
+
+def median_figures(results: dict[str, list[dict[str, float]]]) -> dict[str, dict[str, float]]:
+    """Per server, the median of each figure over its rounds."""
+    return {
+        name: {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+        for name, runs in results.items()
+    }
+
+
 def _create_task(base: str, token: str) -> str:
     request = urllib.request.Request(  # noqa: S310 - a local URL
         f"{base}/api/v1/tasks",
@@ -204,14 +219,9 @@ def main() -> int:
                     auth = "" if name == "bare" else header
                     results[name].append(_wrk(wrk, url, auth, args.seconds, args.connections))
         finally:
-            for server in servers.values():
-                server.terminate()
-                server.wait(20)
+            stop(servers)
 
-    medians = {
-        name: {key: statistics.median(run[key] for run in runs) for key in runs[0]}
-        for name, runs in results.items()
-    }
+    medians = median_figures(results)
     print(
         f"wrk -t2 -c{args.connections} -d{args.seconds}s, {args.rounds} alternating rounds, medians"
     )
