@@ -4,7 +4,8 @@ Usage: python bench/run_all.py [--quick]
 
 Each benchmark prints its own table. ``--quick`` shortens the runs (fewer rounds and
 shorter loads) for a smoke test; the README's figures come from the full run.
-``service_throughput.py`` needs Debian's ``wrk`` and is skipped, with the reason, without it.
+``service_throughput.py`` and ``patch_versions.py`` need Debian's ``wrk`` and are skipped,
+with the reason, without it.
 """
 
 import argparse
@@ -19,6 +20,7 @@ FULL: tuple[tuple[str, ...], ...] = (
     ("jinja_share.py",),
     ("fleet_status.py", "--services", "200", "--runs", "5"),
     ("service_throughput.py", "--seconds", "8", "--rounds", "5"),
+    ("patch_versions.py", "--seconds", "8", "--rounds", "3"),
     ("metrics_middleware.py", "--requests", "20000", "--rounds", "5"),
 )
 QUICK: tuple[tuple[str, ...], ...] = (
@@ -26,6 +28,7 @@ QUICK: tuple[tuple[str, ...], ...] = (
     ("jinja_share.py",),
     ("fleet_status.py", "--services", "20", "--runs", "1"),
     ("service_throughput.py", "--seconds", "2", "--rounds", "1"),
+    ("patch_versions.py", "--seconds", "2", "--rounds", "1"),
     ("metrics_middleware.py", "--requests", "2000", "--rounds", "1"),
 )
 
@@ -38,7 +41,7 @@ def main() -> int:
     failed = []
     for script, *options in QUICK if args.quick else FULL:
         print(f"\n## python bench/{script} {' '.join(options)}", flush=True)
-        if script == "service_throughput.py" and shutil.which("wrk") is None:
+        if script in {"service_throughput.py", "patch_versions.py"} and shutil.which("wrk") is None:
             print("skipped: wrk is not installed (apt-get install wrk)", flush=True)
             continue
         completed = subprocess.run([sys.executable, str(HERE / script), *options], check=False)
