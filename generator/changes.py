@@ -184,12 +184,19 @@ class TableChange(Placed):
         ).encode()
 
 
-#: The template's own schema changes, oldest first: name -> the release that brings it.
+#: The template's own schema changes, oldest first: name -> (the release that brings it,
+#: what its revision does in one line).
 #: A service records each one in its ``schema_history`` as ``{template: name}``, where it
 #: took the release (an answer migration), so the revision follows the changes before it.
 TEMPLATE_STEPS: Final = {
-    "row_versions": "0.8.0",
-    "idempotency_keys": "0.8.0",
+    "row_versions": (
+        "0.8.0",
+        "Give every row a version, which each change bumps (optimistic concurrency).",
+    ),
+    "idempotency_keys": (
+        "0.8.0",
+        "Create the table of idempotency keys: a retried create finds its row.",
+    ),
 }
 
 
@@ -216,7 +223,7 @@ class TemplateChange(Placed):
     @property
     def summary(self) -> str:
         """What the step does, in one line."""
-        return SUMMARIES[self.name]
+        return TEMPLATE_STEPS[self.name][1]
 
     def content(self, database: str) -> bytes:
         """What the revision id hashes: the step, the tables it changes, the parent."""
@@ -228,13 +235,6 @@ class TemplateChange(Placed):
             },
             sort_keys=True,
         ).encode()
-
-
-#: Each template step's one line (its revision's docstring).
-SUMMARIES: Final = {
-    "row_versions": "Give every row a version, which each change bumps (optimistic concurrency).",
-    "idempotency_keys": "Create the table of idempotency keys: a retried create finds its row.",
-}
 
 
 #: One step of a history: an entity created, a column or a table changed, a template step.

@@ -354,7 +354,7 @@ def template_markers(history: Sequence[object], release: str | None = None) -> l
     recorded = {entry["template"] for entry in history if is_template_step(entry)}
     return [
         {"template": name}
-        for name, since in TEMPLATE_STEPS.items()
+        for name, (since, _) in TEMPLATE_STEPS.items()
         if name not in recorded and (release is None or _release(since) <= _release(release))
     ]
 
