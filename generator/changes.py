@@ -160,7 +160,11 @@ class TableChange(Placed):
     def summary(self) -> str:
         """What the change does, in one line."""
         if self.to is not None:
-            return f"Rename the ``{self.entity.table}`` table to ``{self.to.table}``, data kept."
+            tables = " and its association tables" if self.entity.many else ""
+            return (
+                f"Rename the ``{self.entity.table}`` table{tables} to ``{self.to.table}``, "
+                "data kept."
+            )
         if self.link is None:
             tables = " and its association tables" if self.entity.many else ""
             return f"Drop the ``{self.entity.table}`` table{tables}, and their rows."
@@ -168,6 +172,22 @@ class TableChange(Placed):
             relation = f"{self.entity.name}.{self.link.name}"
             return f"Create the ``{self.link.table}`` association table ({relation})."
         return f"Drop the ``{self.link.table}`` association table, and its links."
+
+    @property
+    def moved_links(self) -> list[tuple[Many, Many, EntitySpec, EntitySpec]]:
+        """A renamed entity's association tables, which are named after it.
+
+        Each relation before and after the rename, with its target before and after (a
+        relation to itself follows the rename).
+        """
+        if self.to is None or self.graph is None:
+            return []
+        found = []
+        for old, new in zip(self.entity.many, self.to.many, strict=True):
+            before = self.graph.of(old.target)
+            after = self.to if old.target == self.entity.name else before
+            found.append((old, new, before, after))
+        return found
 
     def content(self, database: str, table: bytes) -> bytes:
         """What the revision id hashes: the change, the table's shape, the parent."""
@@ -255,6 +275,9 @@ def renamed(specs: Mapping[str, EntitySpec], old: str, new: str) -> dict[str, En
             else f
             for f in spec.fields
         )
-        many = tuple(replace(item, target=target(item.target)) for item in spec.many)
+        many = tuple(
+            replace(item, target=target(item.target), owner=target(item.owner))
+            for item in spec.many
+        )
         found[target(name)] = replace(spec, name=target(name), fields=fields, many=many)
     return found

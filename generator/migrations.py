@@ -107,7 +107,7 @@ def _apply(entity: EntitySpec, change: Change) -> EntitySpec:
     """``entity`` as the database holds it after ``change``."""
     fields = list(entity.fields)
     names = [spec.name for spec in fields]
-    if change.before is not None and change.before.name not in names:  # the workflow's column
+    if _moves_workflow(change):
         return replace(entity, workflow=change.entity.workflow)
     if change.before is not None and change.kind != "alter":
         index = names.index(change.before.name)
@@ -121,6 +121,14 @@ def _apply(entity: EntitySpec, change: Change) -> EntitySpec:
         assert change.after is not None  # noqa: S101 - an addition has its field
         fields.append(change.after)
     return replace(entity, fields=tuple(fields))
+
+
+def _moves_workflow(change: Change) -> bool:
+    """Whether ``change`` is of a workflow's column (never a field: the rules refuse that)."""
+    was, now = change.previous.workflow, change.entity.workflow
+    return (change.before is not None and was is not None and change.before.name == was.field) or (
+        change.after is not None and now is not None and change.after.name == now.field
+    )
 
 
 Chain: TypeAlias = tuple[list[Migration], list[Change], list[TableChange], list[TemplateChange]]
@@ -197,7 +205,9 @@ def _table_step(
         keyed = step.entity.name in before
         state = renamed(state, step.entity.name, step.to.name)
         before = {step.to.name if name == step.entity.name else name for name in before}
-        return replace(step, entity=previous[step.entity.name], keyed=keyed), state, before
+        graph = RelationGraph(list(previous.values()))
+        moved = replace(step, entity=previous[step.entity.name], keyed=keyed, graph=graph)
+        return moved, state, before
     entity = state[step.entity.name]
     links = tuple(item for item in entity.many if item != step.link)
     if step.kind == "drop":

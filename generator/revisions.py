@@ -71,6 +71,15 @@ def _constraints(entity: EntitySpec, spec: FieldSpec, tables: dict[str, str]) ->
                 f'batch.drop_constraint("{name}", type_="unique")',
             )
         )
+    if entity.workflow is not None and spec.name == entity.workflow.field:
+        index = entity.index(spec.name)
+        found.append(
+            _Constraint(
+                index,
+                wrapped([f'"{index}"', f'["{spec.name}"]'], "batch.create_index", indent=_BLOCK),
+                f'batch.drop_index("{index}")',
+            )
+        )
     if spec.relation is not None:
         name = entity.foreign_key(spec)
         target = spec.relation.target
@@ -275,13 +284,19 @@ def upgrade(change: Change | TableChange, tables: dict[str, str]) -> list[str]:
 def downgrade(change: Change | TableChange, tables: dict[str, str]) -> list[str]:
     """The body of the revision's ``downgrade()``: the move back.
 
-    A removed column comes back empty, so nullable: its data went with the upgrade.
+    A removed column comes back empty, so nullable: its data went with the upgrade (a
+    workflow's column comes back with every row in the initial state).
     """
     if isinstance(change, TableChange):
         assert change.to is not None  # noqa: S101 - other table changes are macros
         return rename(change.to, change.entity, keyed=change.keyed, tables=tables)
     before = change.before
+    flow = change.previous.workflow
     if change.kind == "remove" and before is not None:
-        before = replace(before, nullable=True, has_default=False)
+        if flow is not None and before.name == flow.field:
+            # The states are gone: every row comes back in the initial state.
+            before = replace(before, default=flow.initial, has_default=True)
+        else:
+            before = replace(before, nullable=True, has_default=False)
     keys = (change.dropped_key_indexes, change.key_indexes)
     return operations(change.entity, change.after, change.previous, before, keys, tables)

@@ -12,6 +12,8 @@ A snapshot may say what the user meant where the difference alone cannot tell::
     fields:
       name: {type: str, renamed_from: title}   # the column is renamed, its data kept
       priority: {removed: true}                # the column is dropped, with its data
+    workflow: {removed: true}                  # the state column is dropped
+    workflow: {field: stage, renamed_from: status, ...}   # the state column is renamed
 
 These markers exist only in the history: the ``entities`` answer is the last snapshot
 without them (:func:`live`). ``blueprint update -d entities=...`` records a snapshot; a
@@ -58,6 +60,13 @@ def live(answer: object) -> object:
         if entity.get("removed") is True:
             continue
         kept = {key: value for key, value in entity.items() if key not in MARKERS}
+        workflow = entity.get("workflow")
+        if _removed(workflow):
+            del kept["workflow"]
+        elif isinstance(workflow, Mapping):
+            kept["workflow"] = {
+                key: value for key, value in workflow.items() if key != "renamed_from"
+            }
         if isinstance(entity.get("fields"), Mapping):
             kept["fields"] = {
                 name: (
@@ -79,6 +88,10 @@ def has_markers(answer: object) -> bool:
     for entity in answer:
         if isinstance(entity, Mapping) and (
             any(key in entity for key in MARKERS)
+            or (
+                isinstance(flow := entity.get("workflow"), Mapping)
+                and any(k in flow for k in MARKERS)
+            )
             or any(
                 isinstance(spec, Mapping) and any(key in spec for key in MARKERS)
                 for spec in _fields(entity).values()
@@ -102,6 +115,10 @@ class Snapshot:
     dropped: frozenset[str] = frozenset()
     #: New entity name -> the old one (``renamed_from`` on an entity).
     moved: Mapping[str, str] = field(default_factory=dict)
+    #: The entities whose workflow is marked ``removed``: its column is dropped.
+    unflowed: frozenset[str] = frozenset()
+    #: Entity name -> the old field of its workflow (``renamed_from`` in the workflow).
+    reflowed: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def parse(cls, number: int, answer: object) -> "Snapshot":
@@ -119,8 +136,11 @@ class Snapshot:
         removed: dict[str, frozenset[str]] = {}
         dropped: set[str] = set()
         moved: dict[str, str] = {}
+        unflowed: set[str] = set()
+        reflowed: dict[str, str] = {}
         for entity in answer if isinstance(answer, list) else []:
             name = str(entity.get("name"))
+            _workflow_markers(f"{where}: entity {name!r}", entity, unflowed, reflowed)
             if "renamed_from" in entity:
                 if not isinstance(entity["renamed_from"], str):
                     message = f"{where}: entity {name!r}: renamed_from must name the old entity"
@@ -154,7 +174,35 @@ class Snapshot:
                         raise EntityRuleError(message)
                     renamed[name][str(field_name)] = source
             removed[name] = frozenset(gone)
-        return cls(number, specs, renamed, removed, frozenset(dropped), moved)
+        return cls(
+            number,
+            specs,
+            renamed,
+            removed,
+            frozenset(dropped),
+            moved,
+            frozenset(unflowed),
+            reflowed,
+        )
+
+
+def _workflow_markers(
+    where: str, entity: Mapping[str, Any], unflowed: set[str], reflowed: dict[str, str]
+) -> None:
+    """Note what an entity's workflow markers say: removed, or its field renamed."""
+    workflow = entity.get("workflow")
+    if not isinstance(workflow, Mapping):
+        return
+    if "removed" in workflow:
+        if workflow != {"removed": True}:
+            message = f"{where}: a removed workflow is `workflow: {{removed: true}}`, alone"
+            raise EntityRuleError(message)
+        unflowed.add(str(entity.get("name")))
+    if "renamed_from" in workflow:
+        if not isinstance(workflow["renamed_from"], str):
+            message = f"{where}: the workflow's renamed_from must name its old field"
+            raise EntityRuleError(message)
+        reflowed[str(entity.get("name"))] = workflow["renamed_from"]
 
 
 def _stored(spec: FieldSpec) -> tuple[object, ...]:
@@ -165,12 +213,7 @@ def _stored(spec: FieldSpec) -> tuple[object, ...]:
 def _field_changes(before: EntitySpec, after: EntitySpec, snapshot: Snapshot) -> list[Change]:
     """The changes of one entity between two snapshots, in :data:`KINDS` order."""
     where = f"schema_history snapshot {snapshot.number}: entity {after.name!r}"
-    if (before.workflow is None) != (after.workflow is None):
-        message = f"{where}: adding or removing the workflow of an entity is not supported yet"
-        raise EntityRuleError(message)
-    if before.workflow and after.workflow and before.workflow.field != after.workflow.field:
-        message = f"{where}: renaming the workflow's field is not supported yet"
-        raise EntityRuleError(message)
+    flows = _workflow_changes(where, before, after, snapshot)
     old = {spec.name: spec for spec in before.fields}
     new = {spec.name: spec for spec in after.fields}
     removed = snapshot.removed.get(after.name, frozenset())
@@ -198,23 +241,83 @@ def _field_changes(before: EntitySpec, after: EntitySpec, snapshot: Snapshot) ->
             )
             raise EntityRuleError(message)
     changes = [Change("remove", after, old[name], None, before) for name in old if name in removed]
+    changes += flows["remove"]
     changes += [
         Change("rename", after, old[source], replace_name(old[source], name), before)
         for name, source in renamed.items()
     ]
+    changes += flows["rename"]
     changes += [
         _added(where, spec, after, before)
         for name, spec in new.items()
         if name not in old and name not in renamed
     ]
+    changes += flows["add"]
     for name, spec in new.items():
         was = old.get(renamed.get(name, name))
         if was is not None and (change := _altered(where, was, spec, after, before)):
             changes.append(change)
-    status = workflow_column(before), workflow_column(after)
-    if status[0] is not None and status[1] is not None and status[0] != status[1]:
-        changes.append(Change("alter", after, status[0], status[1], before))
-    return changes
+    return changes + flows["alter"]
+
+
+def _workflow_changes(
+    where: str, before: EntitySpec, after: EntitySpec, snapshot: Snapshot
+) -> dict[str, list[Change]]:
+    """The changes of an entity's workflow column, by kind.
+
+    Added, its rows start in the initial state; removed only when said (``workflow:
+    {removed: true}``); its field renamed only when said (``renamed_from``), the states
+    kept; its states changed (the column is resized, rows in a removed state refused).
+    """
+    found: dict[str, list[Change]] = {kind: [] for kind in ("remove", "rename", "add", "alter")}
+    old, new = workflow_column(before), workflow_column(after)
+    dropped = after.name in snapshot.unflowed
+    source = snapshot.reflowed.get(after.name)
+    if dropped and old is None:
+        message = f"{where}: its workflow is marked removed, but it has none"
+        raise EntityRuleError(message)
+    if old is not None and new is None:
+        if not dropped:
+            message = (
+                f"{where}: its workflow is gone. To drop the {old.name!r} column and the "
+                "state of every row, declare it as `workflow: {removed: true}`"
+            )
+            raise EntityRuleError(message)
+        found["remove"].append(Change("remove", after, old, None, before))
+        return found
+    if new is None:
+        return found
+    assert after.workflow is not None  # noqa: S101 - a column comes from a workflow
+    if old is None:
+        if source is not None:
+            message = f"{where}: its workflow is new, so there is no field to rename it from"
+            raise EntityRuleError(message)
+        # The rows that exist start where every new row does.
+        start = replace(new, default=after.workflow.initial, has_default=True)
+        found["add"].append(Change("add", after, None, start, before))
+        return found
+    if old.name != new.name:
+        if source != old.name:
+            message = (
+                f"{where}: its workflow's field changed from {old.name!r} to {new.name!r}. "
+                f"To rename the column (the states kept), add `renamed_from: {old.name}` to "
+                "the workflow"
+            )
+            raise EntityRuleError(message)
+        found["rename"].append(Change("rename", after, old, replace_name(old, new.name), before))
+        old = replace_name(old, new.name)
+        # What the database holds after the rename, for a change of the states after it.
+        assert before.workflow is not None  # noqa: S101 - it had the old column
+        before = replace(before, workflow=replace(before.workflow, field=new.name))
+    elif source is not None:
+        message = (
+            f"{where}: its workflow is renamed_from {source!r}, which must be its field in "
+            "the previous snapshot"
+        )
+        raise EntityRuleError(message)
+    if old != new:
+        found["alter"].append(Change("alter", after, old, new, before))
+    return found
 
 
 def workflow_column(entity: EntitySpec) -> FieldSpec | None:
@@ -378,12 +481,6 @@ def _steps(before: Snapshot, after: Snapshot) -> list[Step]:
             message = (
                 f"{where} is renamed_from {source!r}, which must be an entity of the previous "
                 "snapshot that this one no longer has"
-            )
-            raise EntityRuleError(message)
-        if old[source].many:
-            message = (
-                f"{where}: renaming an entity with many-to-many relations of its own is not "
-                "supported yet (its association tables are named after it)"
             )
             raise EntityRuleError(message)
         moved = renamed(old, source, name)

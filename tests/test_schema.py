@@ -204,13 +204,98 @@ def test_an_entity_is_renamed_in_place_and_relations_follow_it() -> None:
     assert '"ux_tasks_tenant_id_id",\n        "ux_tickets_tenant_id_id"' in upgrade
 
 
-def test_renaming_an_entity_that_owns_association_tables_is_refused() -> None:
+def test_a_renamed_entity_moves_its_association_tables_and_their_links() -> None:
     tag = {"name": "Tag", "fields": {"label": "str"}}
+    before = task(tags={"many": "Tag"}, blocks={"many": "Task"})
+    project = {"name": "Project", "fields": {"name": "str", "tasks": {"many": "Task"}}}
     ticket = {
         "name": "Ticket",
         "renamed_from": "Task",
-        "fields": task(tags={"many": "Tag"})["fields"],
+        "fields": {**before["fields"], "blocks": {"many": "Ticket"}},
     }
+    moved_project = {"name": "Project", "fields": {"name": "str", "tasks": {"many": "Ticket"}}}
+    history: list[object] = [[tag, before, project], [tag, ticket, moved_project]]
 
-    with pytest.raises(EntityRuleError, match="many-to-many relations of its own"):
-        History.parse([[tag, task(tags={"many": "Tag"})], [tag, ticket]])
+    model = Model.from_answer(live(history[-1]), history)
+
+    [rename] = model.table_changes("sqlite")
+    moved = [
+        (old.table, new.table, new.owner_column, new.target_column, before.table, after.table)
+        for old, new, before, after in rename.moved_links
+    ]
+    assert moved == [
+        ("task_tags", "ticket_tags", "ticket_id", "tag_id", "tags", "tags"),
+        ("task_blocks", "ticket_blocks", "ticket_id", "block_id", "tasks", "tickets"),
+    ]
+    # Project's relation to it keeps its table and columns; its foreign key follows.
+    assert model.changes("sqlite") == []
+    assert "association tables" in rename.summary
+    assert [item.table for item in model.of("Project").many] == ["project_tasks"]
+
+
+FLOW: dict[str, Any] = {
+    "initial": "open",
+    "transitions": {"open": ["done"], "done": ["open"]},
+}
+
+
+def flowing(**workflow: object) -> dict[str, Any]:
+    return {**TASK, "workflow": {**FLOW, **workflow}}
+
+
+def test_a_workflow_is_added_renamed_and_removed_as_its_column() -> None:
+    renamed = flowing(field="stage", renamed_from="status")
+    wider = flowing(
+        field="stage", transitions={"open": ["done"], "done": ["archived"], "archived": []}
+    )
+    removed = {**TASK, "workflow": {"removed": True}}
+    history: list[object] = [[TASK], [flowing()], [renamed], [wider], [removed]]
+
+    steps = [step for _, step in History.parse(history).steps if isinstance(step, Change)]
+
+    assert [(step.kind, step.field.name) for step in steps] == [
+        ("add", "status"),
+        ("rename", "stage"),
+        ("alter", "stage"),
+        ("remove", "stage"),
+    ]
+    # Rows that exist start in the initial state; the column is indexed like a created one.
+    assert (steps[0].field.default, steps[0].field.nullable) == ("open", False)
+    model = Model.from_answer(live(history[-1]), history)
+    [add, rename, alter, remove] = model.changes("sqlite")
+    assert 'batch.create_index("ix_tasks_status", ["status"])' in "\n".join(model.upgrade(add))
+    assert "steps.fill" in "\n".join(model.upgrade(add))
+    moved = "\n".join(model.upgrade(rename))
+    assert 'batch.drop_index("ix_tasks_status")' in moved
+    assert 'new_column_name="stage"' in moved
+    assert 'batch.create_index("ix_tasks_stage", ["stage"])' in moved
+    assert "ix_tasks_stage" not in "\n".join(model.upgrade(alter))  # the index stays
+    # Its step down gives every row the initial state back: the column is required again.
+    assert "steps.fill" in "\n".join(model.downgrade(remove))
+    assert model.of("Task").workflow is None
+
+
+@pytest.mark.parametrize(
+    ("history", "rule"),
+    [
+        ([[flowing()], [TASK]], "workflow is gone.*`workflow: {removed: true}`"),
+        ([[TASK], [{**TASK, "workflow": {"removed": True}}]], "marked removed, but it has none"),
+        ([[flowing()], [flowing(field="stage")]], "add `renamed_from: status`"),
+        ([[flowing()], [flowing(renamed_from="status")]], "must be its field"),
+        ([[TASK], [flowing(renamed_from="status")]], "no field to rename it from"),
+        ([[flowing()], [{**TASK, "workflow": {"removed": True, "field": "x"}}]], "alone"),
+    ],
+)
+def test_a_workflow_change_the_history_cannot_tell_is_refused(
+    history: list[object], rule: str
+) -> None:
+    with pytest.raises(EntityRuleError, match=rule):
+        History.parse(history)
+
+
+def test_workflow_markers_stay_in_the_history() -> None:
+    renamed = flowing(field="stage", renamed_from="status")
+
+    assert live([renamed]) == [flowing(field="stage")]
+    assert live([{**TASK, "workflow": {"removed": True}}]) == [TASK]
+    assert "schema_history" in check_answers({"entities": [renamed]})[0]

@@ -41,8 +41,9 @@ SNAPSHOTS: list[list[dict[str, Any]]] = [
 ]
 
 
-def _next(change: dict[str, Any]) -> None:
-    """Append the last snapshot with its Task fields updated by ``change``."""
+def _next(change: dict[str, Any], **entity: object) -> None:
+    """Append the last snapshot with its Task fields updated by ``change`` (and its other
+    keys by ``entity``)."""
     entities: list[dict[str, Any]] = live(SNAPSHOTS[-1])  # type: ignore[assignment]
     task = next(index for index, entity in enumerate(entities) if entity["name"] == TASK)
     fields = dict(entities[task]["fields"])
@@ -51,7 +52,7 @@ def _next(change: dict[str, Any]) -> None:
             fields.pop(name)
         else:
             fields[name] = spec
-    entities[task] = {"name": TASK, "fields": fields}
+    entities[task] = {**entities[task], "fields": fields, **entity}
     SNAPSHOTS.append(entities)
 
 
@@ -69,8 +70,11 @@ _next(
         "code": {"type": "str?", "max_length": 12, "unique": True},
     }
 )
-# 5: an enum with a default.
-_next({"level": {"enum": ["low", "high"], "default": "low"}})
+# 5: an enum with a default, and a workflow: the rows start in its initial state.
+_next(
+    {"level": {"enum": ["low", "high"], "default": "low"}},
+    workflow={"initial": "open", "transitions": {"open": ["done"], "done": ["open"]}},
+)
 # 6: one more enum value.
 _next({"level": {"enum": ["low", "mid", "high"], "default": "low"}})
 # 7: a new entity that belongs to Task.
@@ -85,34 +89,59 @@ SNAPSHOTS.append(
 )
 # 8: a nullable field becomes required; its default fills the rows without a value.
 _next({"points": {"type": "int", "min": 0, "max": 100, "default": 0}})
-# 9: unique no more, and a relation added to an existing entity.
+# 9: unique no more, a relation added to an existing entity, the workflow's field renamed
+# (the states kept) and a state added.
 _next(
     {
         "code": {"type": "str?", "max_length": 12},
         "parent": {"belongs_to": "Task?", "on_delete": "set_null"},
-    }
+    },
+    workflow={
+        "field": "stage",
+        "renamed_from": "status",
+        "initial": "open",
+        "transitions": {"open": ["done"], "done": ["open", "archived"], "archived": []},
+    },
 )
 
-# 10: a new entity, and a many-to-many relation to it from an existing one.
-_next({"tags": {"many": "Tag"}})
+# 10: a new entity, and two many-to-many relations from an existing one (one to itself).
+_next({"tags": {"many": "Tag"}, "blocks": {"many": TASK}})
 SNAPSHOTS[-1].insert(0, {"name": "Tag", "fields": {"label": "str"}})
 # 11: an entity removed, explicitly: its table and rows are dropped.
 SNAPSHOTS.append(
     [{"name": "Note", "removed": True} if e["name"] == "Note" else e for e in live(SNAPSHOTS[-1])]  # type: ignore[attr-defined]
 )
-# 12: the many-to-many relation removed, explicitly.
-_next({"tags": {"removed": True}})
-# 13: the entity renamed (its table, constraints and indexes; the rows stay), with a new field.
-_next({"summary": "text?", "parent": {"belongs_to": "Ticket?", "on_delete": "set_null"}})
+# 12: the entity renamed (its table, constraints and indexes; the rows stay; its association
+# tables move with their links), with a new field; relations to it name the new one.
+_next(
+    {
+        "summary": "text?",
+        "parent": {"belongs_to": "Ticket?", "on_delete": "set_null"},
+        "blocks": {"many": "Ticket"},
+    }
+)
 SNAPSHOTS[-1] = [
-    {"name": "Ticket", "renamed_from": TASK, "fields": entity["fields"]}
-    if entity["name"] == TASK
-    else entity
+    {**entity, "name": "Ticket", "renamed_from": TASK} if entity["name"] == TASK else entity
     for entity in SNAPSHOTS[-1]
 ]
+# 13: the many-to-many relations and the workflow removed, explicitly.
+SNAPSHOTS.append(
+    [
+        {
+            **e,
+            "fields": {**e["fields"], "tags": {"removed": True}, "blocks": {"removed": True}},
+            "workflow": {"removed": True},
+        }
+        if e["name"] == "Ticket"
+        else e
+        for e in live(SNAPSHOTS[-1])  # type: ignore[attr-defined]
+    ]
+)
 
+#: The step whose links the walk makes (after its step down and up, which drops them).
+LINKED = 10
 #: The step from which the tasks table is the tickets table.
-RENAMED = 13
+RENAMED = 12
 #: Per step, SQL over the tasks (every tenant) and the rows it must give, sorted.
 EXPECTED: dict[int, tuple[str, list[list[object]]]] = {
     0: (
@@ -125,8 +154,24 @@ EXPECTED: dict[int, tuple[str, list[list[object]]]] = {
         [["first", 3, None, 1], ["second", 3, None, 1], ["third", 3, None, 1]],
     ),
     2: ("SELECT name, priority FROM tasks", [["first", 3], ["second", 3], ["third", 3]]),
-    5: ("SELECT name, level FROM tasks", [["first", "low"], ["second", "low"], ["third", "low"]]),
+    5: (
+        "SELECT name, level, status FROM tasks",
+        [["first", "low", "open"], ["second", "low", "open"], ["third", "low", "open"]],
+    ),
     8: ("SELECT name, points FROM tasks", [["first", 0], ["second", 0], ["third", 7]]),
+    9: (
+        "SELECT name, stage FROM tasks",
+        [["first", "open"], ["second", "open"], ["third", "open"]],
+    ),
+    # The links moved with the association tables (and back and forth again).
+    12: (
+        "SELECT k.tenant_id, k.name, g.label, b.name FROM tickets k "
+        "JOIN ticket_tags l ON l.tenant_id = k.tenant_id AND l.ticket_id = k.id "
+        "JOIN tags g ON g.id = l.tag_id "
+        "JOIN ticket_blocks o ON o.tenant_id = k.tenant_id AND o.ticket_id = k.id "
+        "JOIN tickets b ON b.id = o.block_id",
+        [["acme", "first", "urgent", "second"], ["globex", "third", "later", "third"]],
+    ),
     13: (
         "SELECT tenant_id, name, summary, version FROM tickets",
         [["acme", "first", None, 1], ["acme", "second", None, 1], ["globex", "third", None, 1]],
@@ -249,6 +294,28 @@ def _insert(database: str) -> list[str]:
     return statements
 
 
+def _links() -> list[str]:
+    """A tag per tenant, linked to its first task; acme's first task blocks its second,
+    globex's third blocks itself."""
+    statements = []
+    for tenant, label, task, blocked in (
+        ("acme", "urgent", "first", "second"),
+        ("globex", "later", "third", "third"),
+    ):
+        key = uuid.uuid4().hex
+        find = f"SELECT id FROM tasks WHERE tenant_id = '{tenant}' AND name = "  # noqa: S608 - constants
+        statements += [
+            "INSERT INTO tags (id, tenant_id, created_by, created_at, updated_at, label) "  # noqa: S608 - constants
+            f"VALUES ('{key}', '{tenant}', 'walker', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, "
+            f"'{label}')",
+            "INSERT INTO task_tags (tenant_id, task_id, tag_id) "  # noqa: S608 - constants
+            f"SELECT '{tenant}', ({find}'{task}'), id FROM tags WHERE label = '{label}'",
+            "INSERT INTO task_blocks (tenant_id, task_id, block_id) "  # noqa: S608 - constants
+            f"SELECT '{tenant}', ({find}'{task}'), id FROM tasks WHERE name = '{blocked}'",
+        ]
+    return statements
+
+
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_thirteen_updates_keep_every_revision_and_every_row(
     template_dir: Path, tagged_clone: Path, tmp_path: Path, database: str
@@ -295,11 +362,15 @@ def _walk(template: Path, project: Path, env: dict[str, str], database: str) -> 
         _run(project, env, "alembic", "upgrade:head,check,downgrade:-1,upgrade:head,check")
         if step == 0:  # rows before the first change (the step down above dropped the table)
             _run(project, env, "sql", json.dumps(_insert(database)))
+        if step == LINKED:
+            _run(project, env, "sql", json.dumps(_links()))
         if step in EXPECTED:
             query, rows = EXPECTED[step]
             assert sorted(json.loads(_run(project, env, "sql", json.dumps([query])))) == rows, step
         if database == "postgresql":
             _isolated(project, env, "tickets" if step >= RENAMED else "tasks")
+            if step == RENAMED:  # the moved association tables are under it too
+                _isolated(project, env, "ticket_tags")
 
 
 def _isolated(project: Path, env: dict[str, str], table: str) -> None:

@@ -6,7 +6,7 @@ PostgreSQL, so a migration that must see every tenant's rows lifts it for its ow
 statements, inside its transaction, and forces it again.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -37,6 +37,20 @@ def fill(table: str, column: sa.ColumnClause[Any], value: object) -> None:
     rows = sa.table(table, column)
     with every_tenant(table):
         op.execute(rows.update().where(column.is_(None)).values({column.name: value}))
+
+
+def copy_rows(source: str, target: str, columns: Mapping[str, str]) -> None:
+    """Copy every row of ``source`` (every tenant's) into ``target``.
+
+    Args:
+        source: The table read.
+        target: The table written, empty.
+        columns: Each column of ``source`` read, with the column of ``target`` it fills.
+    """
+    into = ", ".join(f'"{name}"' for name in columns.values())
+    read = ", ".join(f'"{name}"' for name in columns)
+    with every_tenant(source), every_tenant(target):
+        op.execute(f'INSERT INTO "{target}" ({into}) SELECT {read} FROM "{source}"')  # noqa: S608 - fixed by the revision
 
 
 def require(table: str, condition: str, rule: str) -> None:
