@@ -22,6 +22,7 @@ FULL: tuple[tuple[str, ...], ...] = (
     ("service_throughput.py", "--seconds", "8", "--rounds", "5"),
     ("patch_versions.py", "--seconds", "8", "--rounds", "3"),
     ("metrics_middleware.py", "--requests", "20000", "--rounds", "5"),
+    ("body_memory.py", "--megabytes", "50", "--clients", "8"),
 )
 QUICK: tuple[tuple[str, ...], ...] = (
     ("render_compare.py", "--runs", "1"),
@@ -30,6 +31,7 @@ QUICK: tuple[tuple[str, ...], ...] = (
     ("service_throughput.py", "--seconds", "2", "--rounds", "1"),
     ("patch_versions.py", "--seconds", "2", "--rounds", "1"),
     ("metrics_middleware.py", "--requests", "2000", "--rounds", "1"),
+    ("body_memory.py", "--megabytes", "5", "--clients", "2"),
 )
 
 

@@ -35,7 +35,7 @@ import copier
 from uv import find_uv_bin
 
 REPO = Path(__file__).resolve().parents[1]
-SECRET = "bench-Secret-0123456789-abcdefghijklmnop"  # noqa: S105 - a throwaway key
+SECRET = "bench-Kq7vX2mL9pT4wR8zN1bC5fH3jD6sG0aYe"  # noqa: S105 - a throwaway key
 BARE_APP = '''
 """The baseline: one route, the same SQLite read, nothing else."""
 

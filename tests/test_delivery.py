@@ -26,6 +26,7 @@ from tests.conftest import POSTGRES_URL, require_server
 
 pytestmark = pytest.mark.xdist_group("renders")
 WORKFLOW = ".github/workflows/ci.yml"
+PROBES = ("readinessProbe", "livenessProbe", "startupProbe")
 
 
 def _tool(name: str) -> str:
@@ -236,8 +237,14 @@ def test_the_deployment_probes_health_runs_unprivileged_and_renders_no_secret(
     pod = deployment["spec"]["template"]["spec"]
     [container] = pod["containers"]
 
-    for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
-        assert container[probe]["httpGet"] == {"path": "/health", "port": "http"}
+    # Readiness checks the dependencies; liveness does not (an outage restarts nothing).
+    probes = {probe: container[probe]["httpGet"]["path"] for probe in PROBES}
+    assert probes == {
+        "readinessProbe": "/health/ready",
+        "livenessProbe": "/health/live",
+        "startupProbe": "/health/live",
+    }
+    assert all(container[probe]["httpGet"]["port"] == "http" for probe in PROBES)
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["securityContext"]["runAsUser"] == 10001
     assert container["securityContext"]["allowPrivilegeEscalation"] is False

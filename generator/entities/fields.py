@@ -20,6 +20,12 @@ from generator.entities.values import (
     json_value,
 )
 
+#: What an ``int`` field's ``Integer`` column holds on PostgreSQL (4 bytes): the bounds
+#: a request value of it gets on every database, unless it declares narrower ones.
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+#: Request types every schema module imports from ``api/input.py`` instead of defining.
+SHARED_ALIASES = frozenset({"Int32"})
+
 
 @dataclass(frozen=True, slots=True)
 class Relation:
@@ -145,7 +151,8 @@ class FieldSpec:
             return None
         if self.constrained:
             return f"{naming.pascal_case(self.name)}Value"
-        aliases = {"text": "Text", "float": "FiniteFloat", "decimal": "Amount"}
+        # Int32 is the service's own (``api/input.py``); the others its schema module's.
+        aliases = {"text": "Text", "float": "FiniteFloat", "decimal": "Amount", "int": "Int32"}
         if self.type == "str":
             return f"Str{self.max_length}"
         return aliases.get(self.type)
@@ -212,8 +219,12 @@ class FieldSpec:
                 parts.append(f"pattern={json.dumps(self.anchored_pattern)}")
         if self.minimum is not None:
             parts.append(f"ge={self.literal(self.minimum)}")
+        elif self.type == "int":
+            parts.append(f"ge={INT32_MIN}")
         if self.maximum is not None:
             parts.append(f"le={self.literal(self.maximum)}")
+        elif self.type == "int":
+            parts.append(f"le={INT32_MAX}")
         if self.type == "float":
             parts.append("allow_inf_nan=False")
         if self.type == "decimal":

@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from generator import naming
-from generator.entities.fields import FieldSpec, Many
+from generator.entities.fields import SHARED_ALIASES, FieldSpec, Many
 from generator.entities.kinds import OWN_COLUMN_TYPES
 
 
@@ -139,7 +139,11 @@ class EntitySpec:
     @property
     def schema_aliases(self) -> list[tuple[str, str]]:
         """The constrained request types its schema module defines: (name, definition)."""
-        found = {f.schema_alias: f.schema_alias_definition for f in self.fields if f.schema_alias}
+        found = {
+            f.schema_alias: f.schema_alias_definition
+            for f in self.fields
+            if f.schema_alias and f.schema_alias not in SHARED_ALIASES
+        }
         return sorted(found.items())
 
     @property

@@ -46,6 +46,14 @@ CONDITIONAL: Final[dict[int | str, dict[str, Any]]] = {
         "headers": _ETAG,
     },
 }
+#: A request with a body: a body over ``MAX_REQUEST_BODY_BYTES`` is refused unread.
+BODY: Final[dict[int | str, dict[str, Any]]] = {
+    413: {
+        "model": Refusal,
+        "description": "`request_too_large`: the body is larger than the service accepts; "
+        "nothing was changed",
+    },
+}
 #: A create that may name an idempotency key.
 IDEMPOTENT: Final[dict[int | str, dict[str, Any]]] = {
     422: {
