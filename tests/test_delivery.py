@@ -157,50 +157,86 @@ def test_compose_runs_exactly_the_chosen_servers(
 
     assert set(default["services"]) == {"app"}
     assert default["services"]["app"]["volumes"] == ["data:/app/data"]
-    assert set(both["services"]) == {"app", "postgres", "redis"}
+    assert set(both["services"]) == {"migrate", "app", "postgres", "redis"}
     app = both["services"]["app"]
     assert app["environment"]["TASK_SERVICE_ENVIRONMENT"] == "production"
     assert app["environment"]["TASK_SERVICE_SECRET_KEY"].startswith("${TASK_SERVICE_SECRET_KEY:?")
     assert app["environment"]["TASK_SERVICE_REDIS_URL"] == "redis://redis:6379/0"
-    assert "@postgres:5432/task_service" in app["environment"]["TASK_SERVICE_DATABASE_URL"]
-    assert set(app["depends_on"]) == {"postgres", "redis"}
+    # The service serves as a role that owns nothing; the owner migrates, once, first.
+    serving = app["environment"]["TASK_SERVICE_DATABASE_URL"]
+    assert serving.startswith("postgresql+asyncpg://task_service:")
+    assert serving.endswith("@postgres:5432/task_service")
+    assert app["environment"]["TASK_SERVICE_DATABASE_MIGRATE_ON_STARTUP"] == "false"
+    assert set(app["depends_on"]) == {"migrate", "postgres", "redis"}
+    assert app["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+    migrate = both["services"]["migrate"]
+    assert migrate["command"][-2:] == ["task_service", "migrate"]
+    owner = migrate["environment"]["TASK_SERVICE_DATABASE_URL"]
+    assert owner.startswith("postgresql+asyncpg://task_service_owner:")
+    postgres = both["services"]["postgres"]["environment"]
+    assert (postgres["APP_DATABASE_OWNER"], postgres["APP_DATABASE_ROLE"]) == (
+        "task_service_owner",
+        "task_service",
+    )
     assert both["services"]["postgres"]["image"] == f"postgres:{versions.IMAGES['postgres']}"
 
 
-def test_the_compose_init_script_creates_a_role_that_row_level_security_binds(
+def test_the_compose_init_script_creates_an_owner_and_a_role_that_owns_nothing(
     postgres_redis_project: Path,
 ) -> None:
     require_server("PostgreSQL", POSTGRES_URL, 5432)
     parts = urlsplit(POSTGRES_URL)
     name = f"bp_compose_{uuid.uuid4().hex[:8]}"
-    script = postgres_redis_project / "deploy/compose/create-app-role.sh"
+    owner, role = f"{name}_owner", f"{name}_app"
+    script = postgres_redis_project / "deploy/compose/create-app-roles.sh"
     env = {
         **os.environ,
         "PGHOST": parts.hostname or "127.0.0.1",
         "PGPORT": str(parts.port or 5432),
         "POSTGRES_USER": parts.username or "postgres",
         "APP_DATABASE": name,
+        "APP_DATABASE_OWNER": owner,
+        "APP_DATABASE_OWNER_PASSWORD": "the owner's 'quoted' password",
+        "APP_DATABASE_ROLE": role,
         "APP_DATABASE_PASSWORD": "it's a 'quoted' password",
     }
 
-    def psql(sql: str) -> str:
-        completed = _run("psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-c", sql, POSTGRES_URL)
+    def psql(sql: str, database: str | None = None) -> str:
+        url = POSTGRES_URL if database is None else POSTGRES_URL.rsplit("/", 1)[0] + f"/{database}"
+        completed = _run("psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-c", sql, url)
         assert completed.returncode == 0, completed.stderr
         return completed.stdout.strip()
 
     try:
         completed = _run("sh", str(script), env=env)
         assert completed.returncode == 0, completed.stdout + completed.stderr
-        query = (
-            "SELECT r.rolsuper, r.rolbypassrls, r.rolcanlogin, pg_get_userbyid(d.datdba) "
-            "FROM pg_roles r JOIN pg_database d ON d.datname = r.rolname WHERE r.rolname = "
+        roles = psql(
+            "SELECT string_agg(concat_ws('|', rolname, rolsuper, rolbypassrls, rolcanlogin), ' '"
+            f" ORDER BY rolname) FROM pg_roles WHERE rolname IN ('{owner}', '{role}')"
         )
-        row = psql(f"{query}'{name}'")
+        database_owner = psql(
+            f"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '{name}'"
+        )
+        # A table the owner creates (as a migration does): the role may use its rows only.
+        psql(f'SET ROLE "{owner}"; CREATE TABLE probe (id integer)', database=name)
+        grants = psql(
+            "SELECT "
+            + " AND ".join(
+                f"has_table_privilege('{role}', 'probe', '{privilege}')"
+                for privilege in ("SELECT", "INSERT", "UPDATE", "DELETE")
+            )
+            + f", has_table_privilege('{role}', 'probe', 'TRUNCATE'),"
+            f" pg_has_role('{role}', '{owner}', 'MEMBER')",
+            database=name,
+        )
     finally:
         psql(f'DROP DATABASE IF EXISTS "{name}"')
-        psql(f'DROP ROLE IF EXISTS "{name}"')
+        psql(f'DROP ROLE IF EXISTS "{role}"')
+        psql(f'DROP ROLE IF EXISTS "{owner}"')
 
-    assert row == f"f|f|t|{name}"
+    assert roles == f"{role}|f|f|t {owner}|f|f|t"
+    assert database_owner == owner
+    assert grants == "t|f|f"
 
 
 KUBERNETES_RESOURCES = (
@@ -254,11 +290,17 @@ def test_the_deployment_probes_health_runs_unprivileged_and_renders_no_secret(
         {"configMapRef": {"name": "task-service"}},
         {"secretRef": {"name": "task-service"}},
     ]
+    # PostgreSQL: an init container migrates as the owner, whose URL only it reads.
+    [migrate] = pod["initContainers"]
+    assert migrate["command"][-2:] == ["task_service", "migrate"]
+    assert migrate["securityContext"] == container["securityContext"]
+    assert migrate["envFrom"][-1] == {"secretRef": {"name": "task-service-migration"}}
     assert not list(folder.glob("*secret*"))
     rendered = "\n".join(path.read_text("utf-8") for path in folder.iterdir())
     assert "kind: Secret" not in rendered
     settings = yaml.safe_load((folder / "configmap.yaml").read_text("utf-8"))["data"]
     assert settings["TASK_SERVICE_ENVIRONMENT"] == "production"
+    assert settings["TASK_SERVICE_DATABASE_MIGRATE_ON_STARTUP"] == "false"
     secret = {"TASK_SERVICE_SECRET_KEY", "TASK_SERVICE_DATABASE_URL", "TASK_SERVICE_REDIS_URL"}
     assert not secret & set(settings)
     assert not (default_project / "deploy/kubernetes").exists()

@@ -208,7 +208,7 @@ def test_the_backends_bring_exactly_their_own_dependencies_and_files(
     assert {"asyncpg", "redis", "alembic"} <= names
     assert "aiosqlite" not in names
     assert files - EXPECTED_FILES == {
-        "deploy/compose/create-app-role.sh",
+        "deploy/compose/create-app-roles.sh",
         "src/task_service/infrastructure/realtime.py",
         "tests/infrastructure/test_realtime_redis.py",
         "tests/infrastructure/test_row_level_security.py",
