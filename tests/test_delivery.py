@@ -210,12 +210,13 @@ def test_the_compose_init_script_creates_an_owner_and_a_role_that_owns_nothing(
     try:
         completed = _run("sh", str(script), env=env)
         assert completed.returncode == 0, completed.stdout + completed.stderr
+        # The names are this test's own (a hex suffix): nothing to inject.
         roles = psql(
-            "SELECT string_agg(concat_ws('|', rolname, rolsuper, rolbypassrls, rolcanlogin), ' '"
+            "SELECT string_agg(concat_ws('|', rolname, rolsuper, rolbypassrls, rolcanlogin), ' '"  # noqa: S608
             f" ORDER BY rolname) FROM pg_roles WHERE rolname IN ('{owner}', '{role}')"
         )
         database_owner = psql(
-            f"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '{name}'"
+            f"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '{name}'"  # noqa: S608
         )
         # A table the owner creates (as a migration does): the role may use its rows only.
         psql(f'SET ROLE "{owner}"; CREATE TABLE probe (id integer)', database=name)
