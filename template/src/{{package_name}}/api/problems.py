@@ -104,6 +104,13 @@ INVALID_IF_MATCH: Final = ProblemType(
     "Invalid If-Match",
     "`If-Match` is neither one strong entity tag nor `*`; nothing was changed.",
 )
+UNREADABLE_BODY: Final = ProblemType(
+    "unreadable_body",
+    400,
+    "Unreadable body",
+    "The body cannot be parsed at all (JSON nested deeper than the parser reads); nothing "
+    "was changed.",
+)
 UNAUTHENTICATED: Final = ProblemType(
     "unauthenticated",
     401,
