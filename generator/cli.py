@@ -24,8 +24,8 @@ from generator.errors import (
     ProjectValidationError,
     UpdateConflictError,
 )
-from generator.fleet import FleetResult, fleet_status, fleet_update
-from generator.lifecycle import check, record_entities, update
+from generator.fleet import FleetResult, ServiceStatus, fleet_status, fleet_update, service_status
+from generator.lifecycle import LocalChanges, Position, check, record_entities, update
 from generator.render import parse_data, render
 from generator.validate import (
     OPENAPI_DOCUMENT,
@@ -209,24 +209,47 @@ def update_command(
 @app.command("check")
 def check_command(
     path: Annotated[Path, typer.Argument(help="The service's root.")] = Path(),
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report as JSON (docs/fleet-json.md).")
+    ] = False,
 ) -> None:
-    """Exit 5 if the service is behind the newest template; list its local customizations."""
+    """Exit 5 if a newer template release exists (or that cannot be told); list local edits.
+
+    A service on the newest release, or on commits past it, is current (exit 0).
+    """
     console = Console(stderr=True)
     with _handle_errors(console):
         standing = check(path.resolve())
         service = standing.service
-        console.print(
-            f"{service.name}: template {service.version or 'unversioned'}, "
-            f"newest {standing.latest or 'unknown'}"
-        )
-        _show_changes(console, "modified since the render", standing.changes.modified)
-        _show_changes(console, "added", standing.changes.added)
-        _show_changes(console, "removed", standing.changes.removed)
-        if not standing.current:
-            behind = "an unknown number of" if standing.behind is None else str(standing.behind)
-            console.print(f"[red]behind[/] by {behind} release(s); run: blueprint update")
+        changes = standing.changes
+        report = service_status(service, standing.releases, len(changes.files))
+        if as_json:
+            typer.echo(json.dumps({**dataclasses.asdict(report), **_changes(changes)}, indent=2))
+        else:
+            console.print(
+                f"{service.name}: template {service.version or 'unversioned'}, "
+                f"newest {standing.latest or 'unknown'}"
+            )
+            _show_changes(console, "modified since the render", changes.modified)
+            _show_changes(console, "added", changes.added)
+            _show_changes(console, "removed", changes.removed)
+        where = standing.position
+        if not as_json:
+            console.print(_verdict(where))
+        if where.state in {"behind", "unknown"}:
             raise typer.Exit(EXIT_BEHIND)
-        console.print("[green]current[/]")
+
+
+def _verdict(where: Position) -> str:
+    if where.state == "behind":
+        return f"[red]behind[/] by {where.behind} release(s); run: blueprint update"
+    if where.state == "unknown":
+        return f"[red]unknown[/]: {where.reason}"
+    return f"[green]{where.label}[/]"
+
+
+def _changes(changes: LocalChanges) -> dict[str, list[str]]:
+    return {"modified": changes.modified, "added": changes.added, "removed": changes.removed}
 
 
 fleet_app = typer.Typer(help="Many services at once.", no_args_is_help=True)
@@ -238,31 +261,66 @@ def fleet_status_command(
     roots: Annotated[list[Path], typer.Argument(help="Folders to search for services.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """Show every service under ROOTS: version, how far behind, backends, local changes."""
+    """Show every service under ROOTS: version, standing, backends, local changes, problems.
+
+    Every folder whose answers file may be this template's is a row, also when it cannot
+    be read (the problem column says why). Piped, the table is plain aligned text.
+    """
     console = Console(stderr=True)
     with _handle_errors(console):
         rows = fleet_status(roots)
         if as_json:
             typer.echo(json.dumps([dataclasses.asdict(row) for row in rows], indent=2))
             return
+        cells = [_cells(row) for row in rows]
+        out = Console()
+        if not out.is_terminal:
+            typer.echo(_plain([list(STATUS_COLUMNS), *cells]))
+            return
         table = Table(title=f"{len(rows)} services")
-        columns = ("service", "team", "version", "behind", "database", "cache", "entities")
-        for column in (*columns, "changed"):
-            table.add_column(column)
-        for row in rows:
-            behind = "?" if row.behind is None else str(row.behind)
-            changed = "?" if row.changed_files is None else str(row.changed_files)
-            table.add_row(
-                row.name,
-                row.team,
-                row.version or "-",
-                f"[red]{behind}[/]" if row.behind else behind,
-                row.database,
-                row.cache,
-                ", ".join(row.entities),
-                changed if row.problem is None else f"[red]{row.problem}[/]",
-            )
-        Console().print(table)
+        for column in STATUS_COLUMNS:
+            table.add_column(column, overflow="fold", no_wrap=column == "service")
+        for row, line in zip(rows, cells, strict=True):
+            style = "red" if row.problem or row.state in {"behind", "unknown"} else None
+            table.add_row(*line, style=style)
+        out.print(table)
+
+
+#: The columns of ``fleet status``.
+STATUS_COLUMNS = (
+    "service",
+    "team",
+    "version",
+    "standing",
+    "database",
+    "cache",
+    "entities",
+    "changed",
+    "problem",
+)
+
+
+def _cells(row: ServiceStatus) -> list[str]:
+    changed = "?" if row.changed_files is None else str(row.changed_files)
+    return [
+        row.name,
+        row.team or "-",
+        row.version or "-",
+        row.standing,
+        row.database or "-",
+        row.cache or "-",
+        ", ".join(row.entities) or "-",
+        changed,
+        row.problem or "",
+    ]
+
+
+def _plain(lines: list[list[str]]) -> str:
+    """Columns aligned with two spaces, nothing cut, the last one unpadded."""
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]) - 1)]
+    return "\n".join(
+        "  ".join([*map(str.ljust, line[:-1], widths), line[-1]]).rstrip() for line in lines
+    )
 
 
 @fleet_app.command("update")

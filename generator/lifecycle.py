@@ -6,6 +6,7 @@ template's source, the version rendered, the answers) and the project's git hist
 """
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -25,6 +26,11 @@ from generator.validate import OPENAPI_DOCUMENT
 ANSWERS_FILE: Final = ".copier-answers.yml"
 #: Questions only this template asks; an answers file without them is another template's.
 OUR_QUESTIONS: Final = frozenset({"project_slug", "package_name", "entities", "python_version"})
+#: Questions every release of this template asked: enough to tell its answers files apart,
+#: also those written before ``entities`` existed.
+IDENTIFYING_QUESTIONS: Final = frozenset({"project_slug", "package_name"})
+#: ``git describe`` of a commit past a tag, as Copier records it: ``v0.7.0-9-g1a2b3c4``.
+_DESCRIBED: Final = re.compile(r"^(?P<tag>.+)-(?P<commits>\d+)-g(?P<sha>[0-9a-f]{4,40})$")
 #: Copier writes these around both sides of a conflict it could not resolve.
 CONFLICT_MARKER: Final = "<<<<<<< before updating"
 #: Copier's shortcuts for hosted repositories.
@@ -56,8 +62,12 @@ class Service:
         return [str(entity.get("name")) for entity in entities if isinstance(entity, dict)]
 
 
-def read_service(path: Path) -> Service:
+def read_service(path: Path, required: frozenset[str] = OUR_QUESTIONS) -> Service:
     """Read what Copier recorded in ``path``.
+
+    Args:
+        path: The service's root.
+        required: The answers it must hold (fleet reports read early releases' too).
 
     Raises:
         NotAServiceError: No answers file, or one written by another template.
@@ -71,7 +81,7 @@ def read_service(path: Path) -> Service:
     except yaml.YAMLError as error:
         message = f"{answers_file} is not valid YAML: {str(error).splitlines()[0]}"
         raise NotAServiceError(message) from error
-    if not isinstance(recorded, dict) or not set(recorded) >= OUR_QUESTIONS:
+    if not isinstance(recorded, dict) or not set(recorded) >= required:
         message = f"{path} was not made from this template (its {ANSWERS_FILE} lacks our answers)"
         raise NotAServiceError(message)
     source = recorded.get("_src_path")
@@ -149,6 +159,55 @@ def template_versions(source: str) -> list[str]:
     tags = [line.split("refs/tags/", 1)[1] for line in listing.splitlines() if "refs/tags/" in line]
     versioned = [(version, tag) for tag in tags if (version := _version(tag)) is not None]
     return [tag for _, tag in sorted(versioned)]
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where a recorded version stands among the template's releases.
+
+    Attributes:
+        state: ``current`` (the newest release), ``behind`` (newer releases exist),
+            ``ahead`` (commits past the newest release, not yet released) or ``unknown``.
+        behind: How many releases are newer (``None`` unless current or behind).
+        base: The release the version is, or builds on.
+        commits: Commits past ``base`` (0 for a release itself).
+        reason: Why the state is ``unknown``.
+    """
+
+    state: str
+    behind: int | None = None
+    base: str | None = None
+    commits: int = 0
+    reason: str | None = None
+
+    @property
+    def label(self) -> str:
+        """For people: ``current``, ``behind 2``, ``ahead of v0.7.0 (+9)``, ``unknown``."""
+        if self.state == "behind":
+            return f"behind {self.behind}"
+        if self.state == "ahead":
+            return f"ahead of {self.base} (+{self.commits})"
+        return self.state
+
+
+def position(version: str | None, releases: list[str]) -> Position:
+    """Where ``version`` (a release tag, or ``git describe`` past one) stands in ``releases``."""
+    if not version:
+        return Position("unknown", reason="no template version recorded (_commit)")
+    described = _DESCRIBED.match(version)
+    base, commits = (described["tag"], int(described["commits"])) if described else (version, 0)
+    released = _version(base)
+    if released is None:
+        reason = f"{version!r} is not a release nor a commit past one"
+        return Position("unknown", base=None, reason=reason)
+    if not releases:
+        return Position("unknown", base=base, commits=commits, reason="the template has no release")
+    newer = sum(1 for tag in releases if Version(tag) > released)
+    if newer:
+        return Position("behind", newer, base, commits)
+    if commits:
+        return Position("ahead", None, base, commits)
+    return Position("current", 0, base)
 
 
 def versions_behind(version: str | None, versions: list[str]) -> int | None:
@@ -253,14 +312,24 @@ class Standing:
     """Where a service stands against its template's releases."""
 
     service: Service
-    latest: str | None
-    behind: int | None
+    releases: list[str]
+    position: Position
     changes: LocalChanges
 
     @property
+    def latest(self) -> str | None:
+        """The newest release of the template."""
+        return self.releases[-1] if self.releases else None
+
+    @property
+    def behind(self) -> int | None:
+        """How many releases are newer than the service's (``None``: not known)."""
+        return self.position.behind
+
+    @property
     def current(self) -> bool:
-        """Whether the service is on the newest release."""
-        return self.behind == 0
+        """Whether nothing newer is released: on the newest release, or ahead of it."""
+        return self.position.state in {"current", "ahead"}
 
 
 def check(path: Path) -> Standing:
@@ -272,9 +341,18 @@ def check(path: Path) -> Standing:
     """
     service = read_service(path)
     versions = template_versions(service.source)
-    latest = versions[-1] if versions else None
+    if not _is_work_tree(path):
+        message = f"{path} is not a git working tree: commit the service to git to check it"
+        raise NotAServiceError(message)
     changes = local_changes(service)
-    return Standing(service, latest, versions_behind(service.version, versions), changes)
+    return Standing(service, versions, position(service.version, versions), changes)
+
+
+def _is_work_tree(path: Path) -> bool:
+    try:
+        return git(path, "rev-parse", "--is-inside-work-tree").strip() == "true"
+    except subprocess.CalledProcessError:
+        return False
 
 
 @dataclass(frozen=True, slots=True)

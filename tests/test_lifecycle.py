@@ -5,6 +5,7 @@ is the current tree; v0.2.0 changes a line of the README, adds a file and extend
 .gitignore. Services are rendered at v0.1.0, committed, edited by hand, then updated.
 """
 
+import dataclasses
 import json
 import shutil
 from collections.abc import Callable, Mapping
@@ -18,7 +19,13 @@ from typer.testing import CliRunner
 
 from generator.cli import EXIT_BEHIND, app
 from generator.errors import DirtyProjectError, NotAServiceError, TemplateError
-from generator.fleet import BRANCH_PREFIX, find_services, fleet_status, fleet_update
+from generator.fleet import (
+    BRANCH_PREFIX,
+    ServiceStatus,
+    find_services,
+    fleet_status,
+    fleet_update,
+)
 from generator.lifecycle import CONFLICT_MARKER, check, read_service, update
 from generator.validate import validate_project
 from tests.conftest import (
@@ -283,6 +290,7 @@ def test_check_reports_behind_and_the_local_customizations(render: Render) -> No
 
     standing = check(project)
     behind = runner.invoke(app, ["check", str(project)])
+    reported = runner.invoke(app, ["check", "--json", str(project)])
     update(project, {}, NEW)
     commit_everything(project, "update")
     current = runner.invoke(app, ["check", str(project)])
@@ -293,6 +301,13 @@ def test_check_reports_behind_and_the_local_customizations(render: Render) -> No
     assert standing.changes.removed == []
     assert behind.exit_code == EXIT_BEHIND, behind.output
     assert "behind by 1 release" in behind.output
+    # The fleet's row, and the local changes: one schema (docs/fleet-json.md).
+    assert reported.exit_code == EXIT_BEHIND, reported.output
+    report = json.loads(reported.stdout)
+    fields = [field.name for field in dataclasses.fields(ServiceStatus)]
+    assert list(report) == [*fields, "modified", "added", "removed"]
+    assert (report["state"], report["behind"], report["latest"]) == ("behind", 1, NEW)
+    assert report["modified"] == ["README.md", "pyproject.toml"]
     assert current.exit_code == 0, current.output
     assert "current" in current.output
 

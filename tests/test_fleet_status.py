@@ -1,0 +1,159 @@
+"""``fleet status`` and ``check`` hide nothing: every case of a mixed fleet, without rendering.
+
+The services are folders with an answers file, committed to git; the template source is a
+git repository with two release tags. Status reads only those, so this runs in seconds.
+"""
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from generator.cli import STATUS_COLUMNS, app
+from generator.fleet import ServiceStatus, find_services, fleet_status
+from generator.lifecycle import position
+from tests.conftest import commit_everything
+
+RELEASES = ["v0.7.0", "v0.8.0"]
+LONG = "a-service-with-a-rather-long-name-that-a-table-would-cut"
+
+
+@pytest.fixture
+def source(tmp_path: Path, git_identity: None) -> Path:
+    """A template source with the releases ``RELEASES``."""
+    path = tmp_path / "template"
+    path.mkdir()
+    for tag in RELEASES:
+        (path / "VERSION").write_text(tag, "utf-8")
+        commit_everything(path, tag, tag=tag)
+    return path
+
+
+def answers(source: Path | str, commit: str | None, **extra: Any) -> dict[str, Any]:
+    recorded: dict[str, Any] = {
+        "_src_path": str(source),
+        "project_slug": "x",
+        "package_name": "x",
+        "python_version": "3.13",
+        "team": "Platform",
+        "entities": [{"name": "Task", "fields": {"title": "str"}}],
+        **extra,
+    }
+    if commit is not None:
+        recorded["_commit"] = commit
+    return recorded
+
+
+def make_service(root: Path, name: str, recorded: dict[str, Any] | str) -> Path:
+    """A committed service folder whose answers file holds ``recorded`` (text: as is)."""
+    path = root / name
+    path.mkdir(parents=True)
+    text = recorded if isinstance(recorded, str) else yaml.safe_dump(recorded, sort_keys=False)
+    (path / ".copier-answers.yml").write_text(text, "utf-8")
+    commit_everything(path, "rendered")
+    return path
+
+
+@pytest.fixture
+def fleet(tmp_path: Path, source: Path) -> Path:
+    root = tmp_path / "fleet"
+    cases: dict[str, dict[str, Any] | str] = {
+        "current": answers(source, "v0.8.0", project_slug="current"),
+        "behind": answers(source, "v0.7.0", project_slug="behind"),
+        "ahead": answers(source, "v0.8.0-3-g1a2b3c4", project_slug="ahead"),
+        "past-an-old-release": answers(source, "v0.7.0-2-gabcdef0", project_slug="past-old"),
+        "gone-source": answers(tmp_path / "nowhere", "v0.7.0", project_slug="gone-source"),
+        "unversioned": answers(source, None, project_slug="unversioned"),
+        "broken-yaml": "_src_path: [unclosed\nproject_slug: broken\n",
+        LONG: answers(source, "v0.8.0", project_slug=LONG),
+    }
+    for name, recorded in cases.items():
+        make_service(root, name, recorded)
+    # From before the entities question: answers of the first releases.
+    early = answers(source, "v0.7.0", project_slug="early", author_name="Ops")
+    del early["entities"], early["python_version"], early["team"]
+    make_service(root, "early", early)
+    # Another template's service is not ours, and is not listed.
+    make_service(root, "other", {"_src_path": "gh:someone/else", "name": "other"})
+    return root
+
+
+def test_every_service_of_the_template_is_a_row_with_its_problem(fleet: Path) -> None:
+    rows = {Path(row.path).name: row for row in fleet_status([fleet])}
+
+    assert sorted(rows) == sorted(path.name for path in fleet.iterdir() if path.name != "other")
+    assert [p.name for p in find_services([fleet])] == sorted(rows)
+    standing = {name: (row.state, row.behind, row.problem is None) for name, row in rows.items()}
+    assert standing["current"] == ("current", 0, True)
+    assert standing["behind"] == ("behind", 1, True)
+    assert standing["ahead"] == ("ahead", None, True)
+    assert rows["ahead"].standing == "ahead of v0.8.0 (+3)"
+    assert standing["past-an-old-release"] == ("behind", 1, True)
+    # A source that does not resolve is unknown, with the reason: never "behind 0".
+    assert standing["gone-source"] == ("unknown", None, False)
+    assert "no longer resolves" in (rows["gone-source"].problem or "")
+    assert rows["gone-source"].latest is None
+    assert standing["unversioned"] == ("unknown", None, False)
+    assert standing["broken-yaml"] == ("unknown", None, False)
+    assert "not valid YAML" in (rows["broken-yaml"].problem or "")
+    assert standing["early"] == ("behind", 1, False)
+    assert "early release" in (rows["early"].problem or "")
+    assert rows["early"].team == "Ops"
+
+
+def test_the_table_piped_is_plain_and_cuts_nothing(fleet: Path) -> None:
+    printed = CliRunner().invoke(app, ["fleet", "status", str(fleet)])
+
+    assert printed.exit_code == 0, printed.output
+    header, *lines = printed.stdout.splitlines()
+    assert header.split() == list(STATUS_COLUMNS)
+    assert len(lines) == 9
+    assert any(line.startswith(LONG + "  ") for line in lines)
+    assert any("ahead of v0.8.0 (+3)" in line for line in lines)
+    assert not any("│" in line or "…" in line for line in printed.stdout.splitlines())
+
+
+def test_fleet_status_json_has_the_documented_fields_in_every_row(fleet: Path) -> None:
+    printed = CliRunner().invoke(app, ["fleet", "status", "--json", str(fleet)])
+
+    rows = json.loads(printed.stdout)
+    fields = [field.name for field in dataclasses.fields(ServiceStatus)]
+    assert len(rows) == 9
+    assert all(list(row) == fields for row in rows)
+    assert {row["state"] for row in rows} == {"current", "behind", "ahead", "unknown"}
+
+
+def test_check_outside_git_is_a_clear_error(tmp_path: Path, source: Path) -> None:
+    path = tmp_path / "loose"
+    path.mkdir()
+    (path / ".copier-answers.yml").write_text(yaml.safe_dump(answers(source, "v0.8.0")), "utf-8")
+
+    result = CliRunner().invoke(app, ["check", str(path)])
+
+    assert result.exit_code == 2, result.output
+    assert "not a git working tree" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize(
+    ("version", "state", "label"),
+    [
+        ("v0.8.0", "current", "current"),
+        ("v0.7.0", "behind", "behind 1"),
+        ("v0.8.0-9-gabc1234", "ahead", "ahead of v0.8.0 (+9)"),
+        ("v0.7.0-9-gabc1234", "behind", "behind 1"),
+        ("abc1234", "unknown", "unknown"),
+        (None, "unknown", "unknown"),
+    ],
+)
+def test_a_version_is_placed_among_the_releases(
+    version: str | None, state: str, label: str
+) -> None:
+    where = position(version, RELEASES)
+
+    assert (where.state, where.label) == (state, label)
+    assert (where.reason is None) is (state != "unknown")
