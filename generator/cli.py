@@ -223,6 +223,7 @@ def check_command(
         service = standing.service
         changes = standing.changes
         report = service_status(service, standing.releases, len(changes.files))
+        where = standing.position
         if as_json:
             typer.echo(json.dumps({**dataclasses.asdict(report), **_changes(changes)}, indent=2))
         else:
@@ -233,8 +234,6 @@ def check_command(
             _show_changes(console, "modified since the render", changes.modified)
             _show_changes(console, "added", changes.added)
             _show_changes(console, "removed", changes.removed)
-        where = standing.position
-        if not as_json:
             console.print(_verdict(where))
         if where.state in {"behind", "unknown"}:
             raise typer.Exit(EXIT_BEHIND)

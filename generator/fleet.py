@@ -44,10 +44,8 @@ def _is_ours(answers_file: Path) -> bool:
     """Whether the answers file may be this template's: unreadable ones are listed too."""
     try:
         recorded = yaml.safe_load(answers_file.read_text("utf-8"))
-    except yaml.YAMLError:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return True  # listed with the reason: nobody can tell whose it is
-    except (OSError, UnicodeDecodeError):
-        return True
     return isinstance(recorded, dict) and set(recorded) >= IDENTIFYING_QUESTIONS
 
 

@@ -78,8 +78,8 @@ def read_service(path: Path, required: frozenset[str] = OUR_QUESTIONS) -> Servic
         raise NotAServiceError(message)
     try:
         recorded = yaml.safe_load(answers_file.read_text("utf-8"))
-    except yaml.YAMLError as error:
-        message = f"{answers_file} is not valid YAML: {str(error).splitlines()[0]}"
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        message = f"{answers_file} is not valid UTF-8 YAML: {str(error).splitlines()[0]}"
         raise NotAServiceError(message) from error
     if not isinstance(recorded, dict) or not set(recorded) >= required:
         message = f"{path} was not made from this template (its {ANSWERS_FILE} lacks our answers)"
@@ -210,14 +210,6 @@ def position(version: str | None, releases: list[str]) -> Position:
     return Position("current", 0, base)
 
 
-def versions_behind(version: str | None, versions: list[str]) -> int | None:
-    """How many releases are newer than ``version``; ``None`` if it is not a release."""
-    current = _version(version) if version else None
-    if current is None:
-        return None
-    return sum(1 for tag in versions if Version(tag) > current)
-
-
 def uncommitted(path: Path) -> list[str]:
     """Paths with uncommitted changes (untracked files included, ignored ones not).
 
@@ -313,7 +305,6 @@ class Standing:
 
     service: Service
     releases: list[str]
-    position: Position
     changes: LocalChanges
 
     @property
@@ -322,14 +313,9 @@ class Standing:
         return self.releases[-1] if self.releases else None
 
     @property
-    def behind(self) -> int | None:
-        """How many releases are newer than the service's (``None``: not known)."""
-        return self.position.behind
-
-    @property
-    def current(self) -> bool:
-        """Whether nothing newer is released: on the newest release, or ahead of it."""
-        return self.position.state in {"current", "ahead"}
+    def position(self) -> Position:
+        """Where the service's recorded version stands among the releases."""
+        return position(self.service.version, self.releases)
 
 
 def check(path: Path) -> Standing:
@@ -345,7 +331,7 @@ def check(path: Path) -> Standing:
         message = f"{path} is not a git working tree: commit the service to git to check it"
         raise NotAServiceError(message)
     changes = local_changes(service)
-    return Standing(service, versions, position(service.version, versions), changes)
+    return Standing(service, versions, changes)
 
 
 def _is_work_tree(path: Path) -> bool:

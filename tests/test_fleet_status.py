@@ -73,6 +73,9 @@ def fleet(tmp_path: Path, source: Path) -> Path:
     }
     for name, recorded in cases.items():
         make_service(root, name, recorded)
+    # Not UTF-8 at all: listed too, with the reason.
+    latin = make_service(root, "latin-1", "")
+    (latin / ".copier-answers.yml").write_bytes("project_slug: caf\xe9\n".encode("latin-1"))
     # From before the entities question: answers of the first releases.
     early = answers(source, "v0.7.0", project_slug="early", author_name="Ops")
     del early["entities"], early["python_version"], early["team"]
@@ -99,7 +102,9 @@ def test_every_service_of_the_template_is_a_row_with_its_problem(fleet: Path) ->
     assert rows["gone-source"].latest is None
     assert standing["unversioned"] == ("unknown", None, False)
     assert standing["broken-yaml"] == ("unknown", None, False)
-    assert "not valid YAML" in (rows["broken-yaml"].problem or "")
+    assert "not valid UTF-8 YAML" in (rows["broken-yaml"].problem or "")
+    assert standing["latin-1"] == ("unknown", None, False)
+    assert "not valid UTF-8 YAML" in (rows["latin-1"].problem or "")
     assert standing["early"] == ("behind", 1, False)
     assert "early release" in (rows["early"].problem or "")
     assert rows["early"].team == "Ops"
@@ -111,7 +116,7 @@ def test_the_table_piped_is_plain_and_cuts_nothing(fleet: Path) -> None:
     assert printed.exit_code == 0, printed.output
     header, *lines = printed.stdout.splitlines()
     assert header.split() == list(STATUS_COLUMNS)
-    assert len(lines) == 9
+    assert len(lines) == 10
     assert any(line.startswith(LONG + "  ") for line in lines)
     assert any("ahead of v0.8.0 (+3)" in line for line in lines)
     assert not any("│" in line or "…" in line for line in printed.stdout.splitlines())
@@ -122,7 +127,7 @@ def test_fleet_status_json_has_the_documented_fields_in_every_row(fleet: Path) -
 
     rows = json.loads(printed.stdout)
     fields = [field.name for field in dataclasses.fields(ServiceStatus)]
-    assert len(rows) == 9
+    assert len(rows) == 10
     assert all(list(row) == fields for row in rows)
     assert {row["state"] for row in rows} == {"current", "behind", "ahead", "unknown"}
 

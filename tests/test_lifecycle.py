@@ -295,7 +295,7 @@ def test_check_reports_behind_and_the_local_customizations(render: Render) -> No
     commit_everything(project, "update")
     current = runner.invoke(app, ["check", str(project)])
 
-    assert (standing.latest, standing.behind) == (NEW, 1)
+    assert (standing.latest, standing.position.behind) == (NEW, 1)
     assert standing.changes.modified == ["README.md", "pyproject.toml"]
     assert standing.changes.added == ["src/task_service/api/routes/status.py"]
     assert standing.changes.removed == []
