@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import TypeAlias
 
-from generator import revisions
+from generator import pyliteral, revisions
 from generator.changes import Change, TableChange, TemplateChange
-from generator.entities import EntitySpec, RelationGraph, parse_entities
+from generator.entities import EntitySpec, RelationGraph, cases, parse_entities
 from generator.migrations import Chain, Migration, history_chain
 from generator.naming import quoted
 from generator.schema import History
@@ -58,6 +58,11 @@ class Model:
             for spec in self.specs
             for name, field in spec.uniques
         ]
+
+    def case(self, spec: EntitySpec) -> str:
+        """``"Name": Case(...),`` of the rendered tests' table, from column 4."""
+        head = f"{quoted(spec.name)}: "
+        return pyliteral.layout(cases.case(spec, self.graph), indent=4, head=head, tail=",")
 
     def of(self, entity: Mapping[str, object] | str) -> EntitySpec:
         """The spec of an item of the answer (or of an entity name).

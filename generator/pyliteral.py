@@ -9,9 +9,10 @@ expressions already written (``Raw``), such as the sample values of
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeAlias
 
-from generator.naming import quoted
 from generator.entities.declared import LINE_LENGTH
+from generator.naming import quoted
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class Items:
     one_comma: bool = False
 
 
-type Node = Raw | Items
+Node: TypeAlias = Raw | Items
 
 
 def text(value: str) -> Raw:
@@ -80,7 +81,5 @@ def layout(node: Node, indent: int = 0, head: str = "", tail: str = "") -> str:
     if isinstance(node, Raw) or not node.items or indent + len(line) <= LINE_LENGTH:
         return line
     pad = " " * (indent + 4)
-    body = "".join(
-        f"{pad}{layout(item, indent + 4, prefix, ',')}\n" for prefix, item in node.items
-    )
+    body = "".join(f"{pad}{layout(item, indent + 4, prefix, ',')}\n" for prefix, item in node.items)
     return f"{head}{node.opening}\n{body}{' ' * indent}{node.closing}{tail}"

@@ -177,20 +177,23 @@ def test_constrained_entities_pass_all_their_own_checks(
     report = validate_project(project, env=cell_environment(f"bp_related_{database}"))
 
     _assert_green(report)
-    api_tests = (project / "tests" / "api" / "test_task.py").read_text(encoding="utf-8")
+    api_tests = (project / "tests" / "api" / "test_entities.py").read_text(encoding="utf-8")
+    cases = (project / "tests" / "cases.py").read_text(encoding="utf-8")
     repository_tests = project / "tests" / "infrastructure" / "test_task_repository.py"
-    assert "def test_each_declared_constraint_is_422_naming_the_field" in api_tests
-    assert "def test_fields_left_out_take_their_declared_defaults" in api_tests
-    assert "check_constraints_forbid" in repository_tests.read_text(encoding="utf-8")
-    project_tests = (project / "tests" / "api" / "test_project.py").read_text(encoding="utf-8")
-    assert "def test_unique_fields_are_unique_per_tenant" in project_tests
-    assert "def test_filters_and_sort_agree_with_a_plain_python_model" in api_tests
     for name in (
+        "test_each_declared_constraint_is_422_naming_the_field",
+        "test_fields_left_out_take_their_declared_defaults",
+        "test_unique_fields_are_unique_per_tenant",
+        "test_filters_and_sort_agree_with_a_plain_python_model",
         "test_a_relation_to_a_row_the_tenant_lacks_is_422_naming_it",
         "test_lists_filter_by_a_relation_and_nest_under_its_row",
         "test_deleting_the_named_row_does_what_on_delete_says",
     ):
         assert f"def {name}" in api_tests
+    # The table those tests run over holds each entity's constraints, defaults and keys.
+    for held in ('"Task": Case(', "violations=(", "defaults={", "unique={", "listing=Listing("):
+        assert held in cases, held
+    assert "check_constraints_forbid" in repository_tests.read_text(encoding="utf-8")
     assert "def test_the_database_refuses_a_relation_into_another_tenant" in (
         repository_tests.read_text(encoding="utf-8")
     )

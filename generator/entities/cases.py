@@ -91,9 +91,12 @@ def _relations(spec: EntitySpec, graph: RelationGraph) -> Node:
 
 
 def case(spec: EntitySpec, graph: RelationGraph) -> Node:
-    """``Case(...)`` of one entity (the class is the rendered ``tests/cases.py``'s)."""
+    """``Case(...)`` of one entity (the class is the rendered ``tests/cases.py``'s).
+
+    Arguments that would be empty are left out: the class's defaults.
+    """
     editable = spec.editable
-    required = [f.name for f in spec.fields if not f.nullable and not f.has_default]
+    required = spec.required_field
     violations = spec.violations if spec.rich else []
     arguments: dict[str, Node] = {
         "name": text(spec.name),
@@ -103,13 +106,14 @@ def case(spec: EntitySpec, graph: RelationGraph) -> Node:
         "editable": text(editable.name),
         "edits": _raws([editable.sample_json, editable.other_sample_json]),
         "invalid": mapping({f.name: Raw(f.invalid_json) for f in spec.fields}),
-        "required": text(required[0]) if required else Raw("None"),
+        "required": text(required.name) if required else Raw("None"),
         "bad_queries": _texts(_bad_queries(spec)),
         "unique": mapping({f.name: _raws(f.distinct_samples_json) for f in spec.unique_fields}),
-        "nullable_unique": _texts([f.name for f in spec.unique_fields if f.nullable]),
-        "defaults": mapping({f.name: Raw(f.default_json) for f in spec.fields if f.has_default}),
+        "nullable_unique": _texts([f.name for f in spec.nullable_unique]),
+        "defaults": mapping({f.name: Raw(f.default_json) for f in spec.defaulted}),
         "violations": sequence(
-            [_raws([text(name).text, text(rule).text, value]) for name, rule, value in violations]
+            [_raws([text(name).text, text(rule).text, value]) for name, rule, value in violations],
+            "tuple",
         ),
         "ownership": _texts(list(spec.ownership)),
         "workflow": _workflow(spec),
@@ -120,4 +124,8 @@ def case(spec: EntitySpec, graph: RelationGraph) -> Node:
         ),
         "relations": _relations(spec, graph),
     }
-    return call("Case", arguments)
+    return call("Case", {key: value for key, value in arguments.items() if _given(value)})
+
+
+def _given(node: Node) -> bool:
+    return (node.text != "None") if isinstance(node, Raw) else bool(node.items)

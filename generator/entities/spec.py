@@ -230,6 +230,21 @@ class EntitySpec:
         return {f.name: f.relation.target for f in self.required_relations if f.relation}
 
     @property
+    def required_field(self) -> FieldSpec | None:
+        """The first field a create may not leave out (not nullable, no default), if any."""
+        return next((f for f in self.fields if not f.nullable and not f.has_default), None)
+
+    @property
+    def defaulted(self) -> list[FieldSpec]:
+        """Its fields with a declared default."""
+        return [field for field in self.fields if field.has_default]
+
+    @property
+    def nullable_unique(self) -> list[FieldSpec]:
+        """Its unique fields that may be null (nulls never clash)."""
+        return [field for field in self.unique_fields if field.nullable]
+
+    @property
     def editable(self) -> FieldSpec:
         """The first field that is not a relation: the one the rendered tests change.
 
