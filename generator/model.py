@@ -64,6 +64,10 @@ class Model:
         head = f"{quoted(spec.name)}: "
         return pyliteral.layout(cases.case(spec, self.graph), indent=4, head=head, tail=",")
 
+    def fake_arguments(self, spec: EntitySpec) -> list[str]:
+        """The arguments of an entity's fake repository in the rendered tests' unit of work."""
+        return cases.fake_arguments(spec, self.graph)
+
     def of(self, entity: Mapping[str, object] | str) -> EntitySpec:
         """The spec of an item of the answer (or of an entity name).
 

@@ -179,7 +179,7 @@ def test_constrained_entities_pass_all_their_own_checks(
     _assert_green(report)
     api_tests = (project / "tests" / "api" / "test_entities.py").read_text(encoding="utf-8")
     cases = (project / "tests" / "cases.py").read_text(encoding="utf-8")
-    repository_tests = project / "tests" / "infrastructure" / "test_task_repository.py"
+    repository_tests = project / "tests" / "infrastructure" / "test_entity_repositories.py"
     for name in (
         "test_each_declared_constraint_is_422_naming_the_field",
         "test_fields_left_out_take_their_declared_defaults",

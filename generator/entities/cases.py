@@ -6,8 +6,10 @@ from the entity model, so no test template spells an entity's samples itself.
 """
 
 from generator.entities.graph import RelationGraph
+from generator.entities.rules import workflow_path
 from generator.entities.spec import EntitySpec
-from generator.pyliteral import Node, Raw, call, mapping, sequence, text
+from generator.naming import pascal_case
+from generator.pyliteral import Node, Raw, call, flat, mapping, sequence, text
 
 #: Rows a list test makes per example when no unique field bounds them.
 ROWS_MAX = 8
@@ -31,10 +33,61 @@ def _workflow(spec: EntitySpec) -> Node:
         "Workflow",
         {
             "field": text(workflow.field),
+            "states": Raw(spec.status_enum),
+            "initial": text(workflow.initial),
             "first": text(first),
             "illegal": text(illegal[0]) if illegal else Raw("None"),
+            "legal": sequence([_texts(list(move)) for move in workflow.legal], "tuple"),
+            "illegal_moves": sequence([_texts(list(move)) for move in workflow.illegal], "tuple"),
+            "paths": mapping(
+                {state: _texts(workflow_path(workflow, state)) for state in workflow.states}
+            ),
         },
     )
+
+
+def _domain(spec: EntitySpec) -> dict[str, Node]:
+    """What the domain, application and repository tests need: Python values, classes."""
+    name, workflow = spec.name, spec.workflow
+    blank = spec.first_required_str
+    everything: dict[str, Node] = {}
+    if workflow is not None:
+        everything[workflow.field] = Raw("None")
+    everything |= {f.name: Raw("None") for f in spec.filters}
+    everything |= {item.target_column: Raw("None") for item in spec.many}
+    if spec.listing:
+        everything["sort"] = Raw(f"{spec.sort_enum}.CREATED_AT")
+    messages = {
+        "create": Raw(f"Create{name}"),
+        "update": Raw(f"Update{name}"),
+        "delete": Raw(f"Delete{name}"),
+        "get": Raw(f"Get{name}"),
+        "list": Raw(f"List{pascal_case(spec.plural)}"),
+    }
+    events = {
+        "created": Raw(f"{name}Created"),
+        "updated": Raw(f"{name}Updated"),
+        "deleted": Raw(f"{name}Deleted"),
+    }
+    if workflow is not None:
+        messages["move"] = Raw(f"Change{name}Status")
+        events["status_changed"] = Raw(f"{name}StatusChanged")
+    return {
+        "entity": Raw(name),
+        "plural": text(spec.plural),
+        "row": Raw(f"{name}Row"),
+        "table": text(spec.table),
+        "values": mapping({f.name: Raw(f.sample) for f in spec.fields}),
+        "edit": Raw(spec.editable.other_sample),
+        "unique_values": mapping({f.name: _raws(f.distinct_samples) for f in spec.unique_fields}),
+        "forbidden": mapping(
+            {f.name: Raw(f.violations[0][1]) for f in spec.fields if f.check is not None}
+        ),
+        "list_all": mapping(everything),
+        "blank": text(blank.name) if blank else Raw("None"),
+        "messages": call("Messages", messages),
+        "events": call("Events", events),
+    }
 
 
 def _bad_queries(spec: EntitySpec) -> list[str]:
@@ -123,9 +176,24 @@ def case(spec: EntitySpec, graph: RelationGraph) -> Node:
             {name: text(target) for name, target in spec.required_relation_targets.items()}
         ),
         "relations": _relations(spec, graph),
+        **_domain(spec),
     }
     return call("Case", {key: value for key, value in arguments.items() if _given(value)})
 
 
 def _given(node: Node) -> bool:
     return (node.text != "None") if isinstance(node, Raw) else bool(node.items)
+
+
+def fake_arguments(spec: EntitySpec, graph: RelationGraph) -> list[str]:
+    """``FakeRepository(...)``'s arguments for an entity, in the rendered ``tests/fakes.py``."""
+    arguments = ["self.seen"]
+    if spec.unique_fields:
+        unique = sequence([text(f.name) for f in spec.unique_fields], "tuple")
+        arguments.append(f"unique={flat(unique)}")
+    if spec.many or graph.linked_to(spec.name):
+        arguments.append("links=self.fake_links")
+    if spec.many:
+        many = mapping({item.target_column: text(item.table) for item in spec.many})
+        arguments.append(f"many={flat(many)}")
+    return arguments
