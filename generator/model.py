@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import TypeAlias
 
-from generator import pyliteral, revisions
+from generator import pyliteral, revisions, tables
 from generator.changes import Change, TableChange, TemplateChange
 from generator.entities import EntitySpec, RelationGraph, cases, parse_entities
 from generator.migrations import Chain, Migration, history_chain
@@ -158,6 +158,29 @@ class Model:
     def downgrade(self, change: Change | TableChange) -> list[str]:
         """The statements of a change revision's ``downgrade()``: the move back."""
         return revisions.downgrade(change, self._tables)
+
+    def create_table(self, migration: Migration, database: str) -> str:
+        """The body of a create revision's ``upgrade()``: the table, keys, policy, links."""
+        assert migration.graph is not None  # noqa: S101 - the chain sets every graph
+        lines = tables.create_table(
+            migration.entity,
+            migration.graph,
+            migration.indexes,
+            database,
+            versioned=migration.versioned,
+        )
+        return "\n".join(lines)
+
+    def drop_table(self, migration: Migration, database: str) -> str:
+        """The body of a create revision's ``downgrade()``."""
+        return "\n".join(tables.drop_table(migration.entity, migration.indexes, database))
+
+    def table_change(self, change: TableChange, database: str, *, upgrade: bool) -> str:
+        """The body of a table change's ``upgrade()`` or ``downgrade()``."""
+        statements: list[str] = []
+        if change.kind == "rename":
+            statements = self.upgrade(change) if upgrade else self.downgrade(change)
+        return "\n".join(tables.table_change(change, database, statements, upgrade=upgrade))
 
     def offline(self, database: str) -> tuple[int | None, list[str]]:
         """How far ``alembic upgrade --sql`` goes, and the tables its SQL creates.
