@@ -24,7 +24,8 @@ from generator.errors import (
     ProjectValidationError,
     UpdateConflictError,
 )
-from generator.fleet import FleetResult, ServiceStatus, fleet_status, fleet_update, service_status
+from generator.fleet import ServiceStatus, find_services, fleet_status, service_status
+from generator.fleet_update import FleetResult, fleet_update
 from generator.lifecycle import LocalChanges, Position, check, record_entities, update
 from generator.render import parse_data, render
 from generator.validate import (
@@ -331,21 +332,42 @@ def fleet_update_command(
     no_validate: Annotated[
         bool, typer.Option("--no-validate", help="Skip each service's checks.")
     ] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", "-j", min=1, help="Services updated at once (default: the CPUs)."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the results as JSON (docs/fleet-json.md).")
+    ] = False,
 ) -> None:
-    """Update every clean service under ROOTS on a branch of its own; skip dirty ones."""
+    """Update every clean service under ROOTS on a branch of its own; skip dirty ones.
+
+    Each update runs in a worktree of its own (the service's checkout is never switched),
+    several at once. Running it again refreshes the update branches an earlier run made
+    and leaves alone (and reports) a branch someone added commits to. Exit 1 if a service
+    failed, has conflicts, or failed its checks.
+    """
     console = Console(stderr=True)
     with _handle_errors(console):
+        total = len(find_services(roots))
+        finished = 0
 
         def done(result: FleetResult) -> None:
-            checks = {True: " checks passed", False: " [red]checks failed[/]", None: ""}
+            nonlocal finished
+            finished += 1
             console.print(
-                f"{result.outcome:>9} {result.path.name}: {result.detail}"
-                f"{checks[result.checks_passed]}",
+                f"[{finished}/{total}] {result.outcome} {result.path.name}: {result.detail}"
+                f"{_checks_note(result)}",
                 highlight=False,
+                markup=False,
             )
 
-        with console.status("updating the fleet …"):
-            results = fleet_update(roots, to, validate=not no_validate, on_done=done)
+        results = fleet_update(roots, to, validate=not no_validate, jobs=jobs, on_done=done)
+        if as_json:
+            typer.echo(json.dumps([_result_json(result) for result in results], indent=2))
+        else:
+            lines = [list(UPDATE_COLUMNS), *map(_result_cells, results)]
+            typer.echo(_plain(lines))
         counts = collections.Counter(result.outcome for result in results)
         console.print(", ".join(f"{count} {outcome}" for outcome, count in sorted(counts.items())))
         if (
@@ -354,3 +376,33 @@ def fleet_update_command(
             or any(result.checks_passed is False for result in results)
         ):
             raise typer.Exit(1)
+
+
+UPDATE_COLUMNS = ("service", "outcome", "detail", "branch", "checks", "log")
+
+
+def _checks_note(result: FleetResult) -> str:
+    if result.checks_passed is None:
+        return ""
+    if result.checks_passed:
+        return " (checks passed)"
+    return f" (checks failed: {', '.join(result.failed_steps)}; log: {result.log})"
+
+
+def _result_cells(result: FleetResult) -> list[str]:
+    checks = {True: "passed", False: "failed: " + ", ".join(result.failed_steps), None: "-"}
+    return [
+        str(result.path),
+        result.outcome,
+        result.detail,
+        result.branch or "-",
+        checks[result.checks_passed],
+        str(result.log) if result.log else "-",
+    ]
+
+
+def _result_json(result: FleetResult) -> dict[str, object]:
+    row = dataclasses.asdict(result)
+    row["path"] = str(result.path)
+    row["log"] = None if result.log is None else str(result.log)
+    return row

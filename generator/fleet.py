@@ -7,11 +7,9 @@ git says changed since the service's last render or update. Nothing is rendered.
 
 import os
 import subprocess
-import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Final
 
@@ -25,18 +23,12 @@ from generator.lifecycle import (
     PRUNED,
     Position,
     Service,
-    UpdateOutcome,
     git,
     position,
     read_service,
     template_versions,
-    uncommitted,
-    update,
 )
-from generator.validate import OPENAPI_DOCUMENT, Report, validate_project
 
-#: Branch an update of the fleet is committed on: ``blueprint/update-<version>``.
-BRANCH_PREFIX: Final = "blueprint/update-"
 _WORKERS: Final = 8
 
 
@@ -188,92 +180,3 @@ def fleet_status(roots: Iterable[Path]) -> list[ServiceStatus]:
             )
         )
     return sorted(rows + unreadable, key=lambda row: (row.name, row.path))
-
-
-@dataclass(frozen=True, slots=True)
-class FleetResult:
-    """What ``blueprint fleet update`` did to one service."""
-
-    path: Path
-    outcome: str  # "updated", "conflicts", "current", "skipped" or "failed"
-    detail: str
-    branch: str | None = None
-    checks_passed: bool | None = None
-
-
-def _checks(path: Path, branch: str, report: Callable[[Path], Report]) -> bool:
-    """Run the service's checks on ``branch`` in a worktree of its own, then remove it.
-
-    The checks export the OpenAPI document from the updated app; when it changed, the new
-    document is committed on the branch, as part of the update.
-    """
-    with tempfile.TemporaryDirectory(prefix="blueprint-fleet-") as scratch:
-        worktree = Path(scratch) / path.name
-        git(path, "worktree", "add", "--quiet", str(worktree), branch)
-        try:
-            passed = report(worktree).passed
-            if git(worktree, "status", "--porcelain", "--", OPENAPI_DOCUMENT).strip():
-                git(worktree, "add", "--", OPENAPI_DOCUMENT)
-                git(worktree, "commit", "--quiet", "-m", f"Regenerate {OPENAPI_DOCUMENT}")
-            return passed
-        finally:
-            git(path, "worktree", "remove", "--force", str(worktree))
-
-
-def _update_one(
-    path: Path, to: str | None, *, validate: bool, report: Callable[[Path], Report]
-) -> FleetResult:
-    try:
-        service = read_service(path)
-        if dirty := uncommitted(path):
-            return FleetResult(path, "skipped", f"uncommitted changes: {', '.join(dirty[:3])}")
-        releases = template_versions(service.source)
-        target = to or (releases[-1] if releases else None)
-        if target is None:
-            return FleetResult(path, "skipped", "the template source has no release tags")
-        if target == service.version:
-            return FleetResult(path, "current", f"already on {target}")
-        original = git(path, "rev-parse", "--abbrev-ref", "HEAD").strip()
-        branch = BRANCH_PREFIX + target
-        git(path, "switch", "--quiet", "--create", branch)
-        try:
-            outcome: UpdateOutcome = update(path, {}, target)
-            git(path, "add", "--all")
-            conflicts = ", ".join(outcome.conflicts)
-            title = f"Update to Service Blueprint {target}"
-            message = title + (f" (conflicts: {conflicts})" if conflicts else "")
-            git(path, "commit", "--quiet", "--allow-empty", "-m", message)
-        finally:
-            git(path, "switch", "--quiet", original)
-        passed = _checks(path, branch, report) if validate and not outcome.conflicts else None
-    except (BlueprintError, subprocess.CalledProcessError) as error:
-        detail = error.stderr.strip() if isinstance(error, subprocess.CalledProcessError) else ""
-        return FleetResult(path, "failed", detail or str(error))
-    if outcome.conflicts:
-        return FleetResult(path, "conflicts", conflicts, branch)
-    return FleetResult(path, "updated", f"{service.version} → {target}", branch, passed)
-
-
-def fleet_update(
-    roots: Iterable[Path],
-    to: str | None = None,
-    *,
-    validate: bool = True,
-    on_done: Callable[[FleetResult], None] | None = None,
-) -> list[FleetResult]:
-    """Update every clean service under ``roots`` on its own branch, one by one.
-
-    A dirty service is skipped and left as it was. Each update is committed on the
-    branch ``blueprint/update-<version>`` (conflict markers included, named in the
-    commit message), the service's own checks run on it unless there were conflicts,
-    and the service's working tree goes back to the branch it was on.
-    """
-    results = []
-    for path in find_services(roots):
-        # The update may change the API: the checks write the service's document anew.
-        checks = partial(validate_project, refresh_openapi=True)
-        result = _update_one(path, to, validate=validate, report=checks)
-        if on_done is not None:
-            on_done(result)
-        results.append(result)
-    return results

@@ -19,15 +19,10 @@ from typer.testing import CliRunner
 
 from generator.cli import EXIT_BEHIND, app
 from generator.errors import DirtyProjectError, NotAServiceError, TemplateError
-from generator.fleet import (
-    BRANCH_PREFIX,
-    ServiceStatus,
-    find_services,
-    fleet_status,
-    fleet_update,
-)
+from generator.fleet import ServiceStatus, find_services, fleet_status
+from generator.fleet_update import BRANCH_PREFIX, FleetResult, fleet_update
 from generator.lifecycle import CONFLICT_MARKER, check, read_service, update
-from generator.validate import validate_project
+from generator.validate import OPENAPI_DOCUMENT, STEPS, Report, StepResult, validate_project
 from tests.conftest import (
     HAND_EDIT,
     POSTGRES_REDIS,
@@ -452,6 +447,103 @@ def test_the_update_command_reports_conflicts_refusals_and_bad_answers(render: R
     assert "cache: 'memcached' is not one of memory, redis" in " ".join(bad.output.split())
 
 
+def stand_in_checks(*, failing: str | None = None, document: str | None = None) -> Any:
+    """Checks that take no time: ``failing`` fails, the export writes ``document``."""
+
+    def checks(worktree: Path) -> Report:
+        if document is not None:
+            (worktree / OPENAPI_DOCUMENT).write_text(document, "utf-8")
+        results = [
+            StepResult(step, 0.1, int(step.name == failing), f"output of {step.name}")
+            for step in STEPS
+        ]
+        return Report(worktree, tuple(results))
+
+    return checks
+
+
+def update_branches(path: Path) -> list[str]:
+    return git(path, "branch", "--list", "--format=%(refname:short)", "blueprint/*").split()
+
+
+def subjects(path: Path, branch: str) -> list[str]:
+    return git(path, "log", "--format=%s", f"main..{branch}").splitlines()
+
+
+def test_fleet_update_runs_in_parallel_and_again_without_clobbering_anyones_commits(
+    render: Render, tmp_path: Path
+) -> None:
+    fleet = tmp_path / "fleet"
+    fleet.mkdir()
+    for name in ("alpha", "beta", "gamma"):
+        shutil.move(render(OLD, {"project_name": name.title()}), fleet / name)
+    branch = BRANCH_PREFIX + NEW
+    checks = stand_in_checks(document='{"openapi": "new"}\n')
+    seen: list[str] = []
+
+    first = fleet_update([fleet], jobs=3, report=checks, on_done=lambda r: seen.append(r.path.name))
+    again = fleet_update([fleet], jobs=3, report=checks)
+    beta = fleet / "beta"
+    git(beta, "worktree", "add", "--quiet", str(tmp_path / "edit"), branch)
+    (tmp_path / "edit" / "NOTES.md").write_text("reviewed\n", "utf-8")
+    commit_everything(tmp_path / "edit", "Reviewer's note")
+    git(beta, "worktree", "remove", str(tmp_path / "edit"))
+    tip = git(beta, "rev-parse", branch)
+    third = {r.path.name: r for r in fleet_update([fleet], jobs=2, report=checks)}
+
+    assert [r.path.name for r in first] == ["alpha", "beta", "gamma"]  # the services' order
+    assert sorted(seen) == ["alpha", "beta", "gamma"]
+    for result in [*first, *again]:
+        assert (result.outcome, result.branch, result.checks_passed) == (
+            "updated",
+            branch,
+            True,
+        ), result
+        assert result.log is not None
+        assert "== pytest (passed" in result.log.read_text("utf-8")
+    for name in ("alpha", "gamma"):
+        path = fleet / name
+        # One run's commits, made again: the update, and the document the checks rewrote.
+        assert subjects(path, branch) == [
+            f"Regenerate {OPENAPI_DOCUMENT}",
+            f"Update to Service Blueprint {NEW}",
+        ]
+        assert git(path, "show", f"{branch}:{OPENAPI_DOCUMENT}") == '{"openapi": "new"}\n'
+        # The service's own checkout never moved: main, clean, the old release, no worktree.
+        assert git(path, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
+        assert git(path, "status", "--porcelain") == ""
+        assert read_service(path).version == OLD
+        assert git(path, "worktree", "list").count("\n") == 1
+        assert third[name].outcome == "updated"
+    assert third["beta"].outcome == "kept"
+    assert "has commits of its own" in third["beta"].detail
+    assert git(beta, "rev-parse", branch) == tip
+
+
+def test_a_failed_update_leaves_no_branch_and_a_failed_check_names_its_step(
+    render: Render, tmp_path: Path
+) -> None:
+    fleet = tmp_path / "fleet"
+    fleet.mkdir()
+    shutil.move(render(OLD, {"project_name": "Alpha"}), fleet / "alpha")
+    alpha = fleet / "alpha"
+
+    [missing] = fleet_update([fleet], "v9.9.9", report=stand_in_checks())
+    [failing] = fleet_update([fleet], report=stand_in_checks(failing="pytest"))
+
+    assert missing.outcome == "failed", missing
+    assert missing.branch is None
+    assert missing.log is not None
+    assert missing.detail in missing.log.read_text("utf-8")
+    assert failing.checks_passed is False
+    assert failing.failed_steps == ["pytest"]
+    assert failing.log is not None
+    assert "== pytest (FAILED" in failing.log.read_text("utf-8")
+    assert "output of pytest" in failing.log.read_text("utf-8")
+    assert update_branches(alpha) == [BRANCH_PREFIX + NEW]  # none left by the failed one
+    assert git(alpha, "worktree", "list").count("\n") == 1
+
+
 def test_the_fleet_update_command_summarizes_each_service(render: Render, tmp_path: Path) -> None:
     fleet = tmp_path / "fleet"
     fleet.mkdir()
@@ -459,11 +551,23 @@ def test_the_fleet_update_command_summarizes_each_service(render: Render, tmp_pa
     shutil.move(render(NEW, {"project_name": "Beta"}), fleet / "beta")
 
     result = CliRunner().invoke(app, ["fleet", "update", str(fleet), "--no-validate"])
+    again = CliRunner().invoke(app, ["fleet", "update", str(fleet), "--no-validate", "--json"])
 
     assert result.exit_code == 0, result.output
     assert "updated alpha: v0.1.0 → v0.2.0" in " ".join(result.output.split())
     assert "current beta: already on v0.2.0" in " ".join(result.output.split())
     assert "1 current, 1 updated" in result.output
+    # The summary, one row per service, nothing cut (plain text: the runner is no terminal).
+    header = next(line for line in result.stdout.splitlines() if line.startswith("service"))
+    assert header.split() == ["service", "outcome", "detail", "branch", "checks", "log"]
+    assert f"{fleet / 'alpha'}  updated" in result.stdout
+    assert again.exit_code == 0, again.output
+    rows = json.loads(again.stdout)
+    assert [(row["path"], row["outcome"]) for row in rows] == [
+        (str(fleet / "alpha"), "updated"),  # the branch an earlier run made, made again
+        (str(fleet / "beta"), "current"),
+    ]
+    assert set(rows[0]) == {f.name for f in dataclasses.fields(FleetResult)}
 
 
 def test_a_service_rendered_from_a_plain_folder_is_told_why_it_cannot_be_checked(
