@@ -25,7 +25,7 @@ from generator.errors import (
     UpdateConflictError,
 )
 from generator.fleet import ServiceStatus, find_services, fleet_status, service_status
-from generator.fleet_update import FleetResult, fleet_update
+from generator.fleet_update import FleetResult, Push, fleet_update
 from generator.lifecycle import LocalChanges, Position, check, record_entities, update
 from generator.render import parse_data, render
 from generator.validate import (
@@ -339,6 +339,11 @@ def fleet_update_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the results as JSON (docs/fleet-json.md).")
     ] = False,
+    push: Annotated[
+        bool,
+        typer.Option("--push", help="Push each update branch, with its pull-request description."),
+    ] = False,
+    remote: Annotated[str, typer.Option(help="The git remote --push pushes to.")] = "origin",
 ) -> None:
     """Update every clean service under ROOTS on a branch of its own; skip dirty ones.
 
@@ -362,7 +367,14 @@ def fleet_update_command(
                 markup=False,
             )
 
-        results = fleet_update(roots, to, validate=not no_validate, jobs=jobs, on_done=done)
+        results = fleet_update(
+            roots,
+            to,
+            validate=not no_validate,
+            jobs=jobs,
+            on_done=done,
+            push=Push(remote) if push else None,
+        )
         if as_json:
             typer.echo(json.dumps([_result_json(result) for result in results], indent=2))
         else:
@@ -405,4 +417,5 @@ def _result_json(result: FleetResult) -> dict[str, object]:
     row = dataclasses.asdict(result)
     row["path"] = str(result.path)
     row["log"] = None if result.log is None else str(result.log)
+    row["description"] = None if result.description is None else str(result.description)
     return row

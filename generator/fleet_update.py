@@ -27,6 +27,8 @@ from typing import Final
 from generator.errors import BlueprintError
 from generator.fleet import find_services
 from generator.lifecycle import git, read_service, template_versions, uncommitted, update
+from generator.pull_request import description, template_changelog
+from generator.pull_request import push as push_branch
 from generator.validate import OPENAPI_DOCUMENT, Report, validate_project
 
 #: Branch an update of the fleet is committed on: ``blueprint/update-<version>``.
@@ -51,14 +53,55 @@ class FleetResult:
     failed_steps: list[str] = field(default_factory=list)
     #: Where the checks' output (or the failure) was written.
     log: Path | None = None
+    #: The pull-request description (``--push``), and whether the branch was pushed.
+    description: Path | None = None
+    pushed: bool = False
     seconds: float = 0.0
 
 
-def _log_path(path: Path, target: str) -> Path:
+def _kept(path: Path, target: str, suffix: str) -> Path:
+    """``<git dir>/blueprint/update-<version><suffix>``: never committed, kept per service."""
     common = Path(git(path, "rev-parse", "--git-common-dir").strip())
     folder = (common if common.is_absolute() else path / common) / "blueprint"
     folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"update-{target}.log"
+    return folder / f"update-{target}{suffix}"
+
+
+@dataclass(frozen=True, slots=True)
+class Push:
+    """``--push``: where the update branches go."""
+
+    remote: str = "origin"
+
+
+def _publish(path: Path, source: str, result: FleetResult, target: str, push: Push) -> FleetResult:
+    """Write the pull-request description, then push the branch.
+
+    The template's CHANGELOG is read at the target release; if it cannot be fetched, the
+    description says so instead of failing the update.
+    """
+    assert result.branch is not None  # noqa: S101 - only updated or conflicted services
+    try:
+        changelog = template_changelog(source, target)
+    except subprocess.CalledProcessError:
+        changelog = ""
+    previous = result.detail.split(" → ")[0] if result.outcome == "updated" else None
+    text = description(
+        service=path.name,
+        previous=read_service(path).version if previous is None else previous,
+        target=target,
+        changelog=changelog,
+        conflicts=result.detail.split(", ") if result.outcome == "conflicts" else [],
+        failed_steps=None if result.checks_passed is None else result.failed_steps,
+    )
+    written = _kept(path, target, ".md")
+    written.write_text(text, "utf-8")
+    try:
+        push_branch(path, result.branch, push.remote)
+    except subprocess.CalledProcessError as error:
+        reason = f"push to {push.remote} failed: {error.stderr.strip()}"
+        return replace(result, outcome="failed", detail=reason, description=written)
+    return replace(result, description=written, pushed=True)
 
 
 def _write_log(log: Path, report: Report) -> None:
@@ -95,29 +138,62 @@ def _update_in_process(worktree: Path, target: str) -> list[str]:
     return conflicts
 
 
+def _left_alone(path: Path, version: str | None, target: str | None) -> FleetResult | None:
+    """Why this service is not updated now (``None``: it is)."""
+    if dirty := uncommitted(path):
+        return FleetResult(path, "skipped", f"uncommitted changes: {', '.join(dirty[:3])}")
+    if target is None:
+        return FleetResult(path, "skipped", "the template source has no release tags")
+    if target == version:
+        return FleetResult(path, "current", f"already on {target}")
+    branch = BRANCH_PREFIX + target
+    if _branch_exists(path, branch) and not _only_ours(path, branch):
+        return FleetResult(path, "kept", f"{branch} has commits of its own: left as it is", branch)
+    return None
+
+
+def _keep_if_same(path: Path, branch: str, earlier: str, result: FleetResult) -> FleetResult:
+    """Put an earlier run's commits back when this run made the same files.
+
+    The branch (and a pull request made from it) then only moves when the update does.
+    """
+    if git(path, "rev-parse", f"{branch}^{{tree}}") != git(
+        path, "rev-parse", f"{earlier}^{{tree}}"
+    ):
+        return result
+    git(path, "branch", "--quiet", "--force", branch, earlier)
+    return replace(result, detail=f"{result.detail} (as the last run made it)")
+
+
 def _update_one(
-    path: Path, to: str | None, *, validate: bool, report: Callable[[Path], Report]
+    path: Path,
+    to: str | None,
+    *,
+    validate: bool,
+    report: Callable[[Path], Report],
+    push: Push | None = None,
 ) -> FleetResult:
     try:
         service = read_service(path)
-        if dirty := uncommitted(path):
-            return FleetResult(path, "skipped", f"uncommitted changes: {', '.join(dirty[:3])}")
         releases = template_versions(service.source)
         target = to or (releases[-1] if releases else None)
-        if target is None:
-            return FleetResult(path, "skipped", "the template source has no release tags")
-        if target == service.version:
-            return FleetResult(path, "current", f"already on {target}")
+        if (reason := _left_alone(path, service.version, target)) is not None:
+            return reason
+        assert target is not None  # noqa: S101 - _left_alone skips a source without releases
         branch = BRANCH_PREFIX + target
-        if _branch_exists(path, branch):
-            if not _only_ours(path, branch):
-                detail = f"{branch} has commits of its own: left as it is"
-                return FleetResult(path, "kept", detail, branch)
-            git(path, "branch", "--quiet", "-D", branch)  # an earlier run's: made again
-        return _on_branch(path, service.version, target, validate=validate, report=report)
+        earlier = None
+        if _branch_exists(path, branch):  # an earlier run's: made again
+            earlier = git(path, "rev-parse", branch).strip()
+            git(path, "branch", "--quiet", "-D", branch)
+        result = _on_branch(path, service.version, target, validate=validate, report=report)
+        if earlier is not None and result.branch is not None:
+            result = _keep_if_same(path, branch, earlier, result)
     except (BlueprintError, subprocess.CalledProcessError) as error:
         detail = error.stderr.strip() if isinstance(error, subprocess.CalledProcessError) else ""
         return FleetResult(path, "failed", detail or str(error))
+    if push is not None and result.outcome in {"updated", "conflicts"}:
+        return _publish(path, service.source, result, target, push)
+    return result
 
 
 def _on_branch(
@@ -130,7 +206,7 @@ def _on_branch(
 ) -> FleetResult:
     """Update in a new worktree on the update branch; remove the branch if anything fails."""
     branch = BRANCH_PREFIX + target
-    log = _log_path(path, target)
+    log = _kept(path, target, ".log")
     detail = f"{previous or 'unversioned'} → {target}"
     with tempfile.TemporaryDirectory(prefix="blueprint-fleet-") as scratch:
         worktree = Path(scratch) / path.name
@@ -178,11 +254,13 @@ def fleet_update(
     jobs: int | None = None,
     on_done: Callable[[FleetResult], None] | None = None,
     report: Callable[[Path], Report] = _checks,
+    push: Push | None = None,
 ) -> list[FleetResult]:
     """Update every clean service under ``roots``, ``jobs`` at a time (default: the CPUs).
 
     A dirty service is skipped and left as it was. Results come back in the services'
-    order; ``on_done`` sees each as it finishes.
+    order; ``on_done`` sees each as it finishes. With ``push``, each updated (or
+    conflicted) branch is pushed with its pull-request description written beside it.
     """
     paths = find_services(roots)
     workers = max(1, jobs or os.cpu_count() or 1)
@@ -190,7 +268,7 @@ def fleet_update(
 
     def one(path: Path) -> FleetResult:
         started = time.perf_counter()
-        result = _update_one(path, to, validate=validate, report=report)
+        result = _update_one(path, to, validate=validate, report=report, push=push)
         seconds = time.perf_counter() - started
         return replace(result, seconds=round(seconds, 1))
 

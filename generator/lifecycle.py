@@ -113,7 +113,7 @@ def git(cwd: Path, *args: str) -> str:
     return completed.stdout
 
 
-def _repository(source: str) -> str:
+def repository_location(source: str) -> str:
     """Where git finds ``source``: Copier's ``gh:``/``gl:`` shortcuts expanded."""
     source = source.removeprefix("git+")
     for shortcut, prefix in _SHORTCUTS.items():
@@ -139,14 +139,14 @@ def template_versions(source: str) -> list[str]:
     """
     try:
         listing = subprocess.run(
-            [_git_binary(), "ls-remote", "--tags", "--refs", _repository(source)],
+            [_git_binary(), "ls-remote", "--tags", "--refs", repository_location(source)],
             capture_output=True,
             text=True,
             check=True,
             timeout=60,
         ).stdout
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as error:
-        repository = _repository(source)
+        repository = repository_location(source)
         if Path(repository).is_dir():
             message = (
                 f"the template source {source!r} is a folder, not a git repository: "

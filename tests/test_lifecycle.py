@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from generator.cli import EXIT_BEHIND, app
 from generator.errors import DirtyProjectError, NotAServiceError, TemplateError
 from generator.fleet import ServiceStatus, find_services, fleet_status
-from generator.fleet_update import BRANCH_PREFIX, FleetResult, fleet_update
+from generator.fleet_update import BRANCH_PREFIX, FleetResult, Push, fleet_update
 from generator.lifecycle import CONFLICT_MARKER, check, read_service, update
 from generator.validate import OPENAPI_DOCUMENT, STEPS, Report, StepResult, validate_project
 from tests.conftest import (
@@ -47,6 +47,9 @@ pytestmark = [
 ]
 
 OLD, NEW = "v0.1.0", "v0.2.0"
+#: The template repository's own CHANGELOG sections (not rendered: it is outside template/).
+FIRST_RELEASE = "## 0.1.0\n\n- The first release.\n"
+SECOND_RELEASE = "## 0.2.0\n\nUpdating: nothing to do.\n\n- A runbook.\n\n"
 TEMPLATE_CHANGELOG_LINE = "- A line only v0.2.0 of the template writes.\n"
 RUNBOOK = "# Runbook\n\nPage the owning team; `/health` names the failing dependency.\n"
 EXTRA_DEPENDENCY = '    "anyio==4.16.0",\n'
@@ -69,6 +72,7 @@ def releases(template_dir: Path, tmp_path: Path) -> Path:
     """The template as a git repository with the releases v0.1.0 and v0.2.0."""
     repository = tmp_path / "template-repo"
     shutil.copytree(template_dir, repository)
+    (repository / "CHANGELOG.md").write_text(f"# Changelog\n\n{FIRST_RELEASE}", "utf-8")
     commit_everything(repository, "release 0.1.0", tag=OLD)
     readme = repository / "template" / "README.md.jinja"
     text = readme.read_text("utf-8")
@@ -79,6 +83,8 @@ def releases(template_dir: Path, tmp_path: Path) -> Path:
     gitignore.write_text(gitignore.read_text("utf-8") + "\n# Editors\n.idea/\n", "utf-8")
     changelog = repository / "template" / "CHANGELOG.md.jinja"
     changelog.write_text(changelog.read_text("utf-8") + TEMPLATE_CHANGELOG_LINE, "utf-8")
+    releases = f"# Changelog\n\n## Unreleased\n\n- Next.\n\n{SECOND_RELEASE}{FIRST_RELEASE}"
+    (repository / "CHANGELOG.md").write_text(releases, "utf-8")
     commit_everything(repository, "release 0.2.0", tag=NEW)
     return repository
 
@@ -542,6 +548,45 @@ def test_a_failed_update_leaves_no_branch_and_a_failed_check_names_its_step(
     assert "output of pytest" in failing.log.read_text("utf-8")
     assert update_branches(alpha) == [BRANCH_PREFIX + NEW]  # none left by the failed one
     assert git(alpha, "worktree", "list").count("\n") == 1
+
+
+def test_push_sends_the_branch_with_a_description_that_is_the_same_every_run(
+    render: Render, tmp_path: Path
+) -> None:
+    fleet = tmp_path / "fleet"
+    fleet.mkdir()
+    alpha = fleet / "alpha"
+    shutil.move(render(OLD, {"project_name": "Alpha"}), alpha)
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "--quiet", "--bare", str(remote))
+    git(alpha, "remote", "add", "origin", str(remote))
+    branch = BRANCH_PREFIX + NEW
+    checks = stand_in_checks(failing="mypy --strict")
+
+    [first] = fleet_update([fleet], report=checks, push=Push())
+    text = first.description.read_text("utf-8") if first.description else ""
+    pushed = git(remote, "rev-parse", branch)
+    [again] = fleet_update([fleet], report=checks, push=Push())
+    again_text = again.description.read_text("utf-8") if again.description else ""
+    printed = CliRunner().invoke(
+        app, ["fleet", "update", str(fleet), "--no-validate", "--push", "--remote", "nowhere"]
+    )
+
+    assert (first.outcome, first.pushed) == ("updated", True), first
+    assert pushed == git(alpha, "rev-parse", branch)
+    # Run again, the same update: the same commits, so the pull request does not move.
+    assert (again.pushed, git(remote, "rev-parse", branch)) == (True, pushed)
+    assert "as the last run made it" in again.detail
+    assert again_text == text  # the same inputs, the same text
+    assert text.startswith(f"# Update alpha to Service Blueprint {NEW}\n")
+    assert f"from template {OLD} to {NEW}" in text
+    assert "## Conflicts\n\nNone." in text
+    assert "Failed: `mypy --strict`." in text
+    # The template's CHANGELOG at the target: the sections of the releases crossed only.
+    assert text.endswith(f"## What changed in the template\n\n{SECOND_RELEASE.strip()}\n")
+    # A remote that does not exist fails that service, saying why; its branch stays local.
+    assert printed.exit_code == 1, printed.output
+    assert "push to nowhere failed" in " ".join(printed.output.split())
 
 
 def test_the_fleet_update_command_summarizes_each_service(render: Render, tmp_path: Path) -> None:
