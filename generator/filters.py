@@ -71,8 +71,8 @@ def image(name: str, python_version: str | None = None) -> str:
 
 
 def version_of(distribution: str) -> str:
-    """Return the pinned version of ``distribution`` from the version table."""
-    return versions.ALL[distribution]
+    """Return the pinned version of ``distribution`` (or CI tool) from the version table."""
+    return versions.ALL.get(distribution) or versions.TOOLS[distribution]
 
 
 def first_snapshot(entities: object) -> str:

@@ -85,10 +85,11 @@ def _publish(path: Path, source: str, result: FleetResult, target: str, push: Pu
         changelog = template_changelog(source, target)
     except subprocess.CalledProcessError:
         changelog = ""
+    service = read_service(path)
     previous = result.detail.split(" → ")[0] if result.outcome == "updated" else None
     text = description(
-        service=path.name,
-        previous=read_service(path).version if previous is None else previous,
+        service=service.name,
+        previous=service.version if previous is None else previous,
         target=target,
         changelog=changelog,
         conflicts=result.detail.split(", ") if result.outcome == "conflicts" else [],
@@ -262,7 +263,7 @@ def fleet_update(
     order; ``on_done`` sees each as it finishes. With ``push``, each updated (or
     conflicted) branch is pushed with its pull-request description written beside it.
     """
-    paths = find_services(roots)
+    paths = find_services(root.resolve() for root in roots)
     workers = max(1, jobs or os.cpu_count() or 1)
     results: dict[Path, FleetResult] = {}
 

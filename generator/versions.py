@@ -54,6 +54,9 @@ ACTIONS: Final[Mapping[str, str]] = MappingProxyType(
     {"actions/checkout": "v4", "astral-sh/setup-uv": "v6"}
 )
 CI_UV: Final = BUILD["uv-build"]
+#: Tools the rendered CI installs that are no Python distributions -> their release:
+#: GitLab's CLI (gitlab-org/cli, as its .deb) opens the template update's merge requests.
+TOOLS: Final[Mapping[str, str]] = MappingProxyType({"glab": "1.46.1"})
 
 #: Container images the rendered project names -> the tag it pins: its Dockerfile's
 #: build and runtime bases (``python`` takes the answered Python version in front:

@@ -26,6 +26,7 @@ from tests.conftest import POSTGRES_URL, require_server
 
 pytestmark = pytest.mark.xdist_group("renders")
 WORKFLOW = ".github/workflows/ci.yml"
+UPDATE_WORKFLOW = ".github/workflows/template-update.yml"
 PROBES = ("readinessProbe", "livenessProbe", "startupProbe")
 
 
@@ -48,9 +49,10 @@ def test_the_workflow_is_a_valid_github_actions_workflow(
 ) -> None:
     project: Path = request.getfixturevalue(project_fixture)
 
-    completed = _matches_vendored_schema("github-workflows", project / WORKFLOW)
+    for workflow in (WORKFLOW, UPDATE_WORKFLOW):
+        completed = _matches_vendored_schema("github-workflows", project / workflow)
 
-    assert completed.returncode == 0, completed.stdout + completed.stderr
+        assert completed.returncode == 0, completed.stdout + completed.stderr
 
 
 def test_the_workflow_runs_the_projects_own_checks_with_pinned_actions(

@@ -7,7 +7,10 @@ is the current tree; v0.2.0 changes a line of the README, adds a file and extend
 
 import dataclasses
 import json
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -587,6 +590,100 @@ def test_push_sends_the_branch_with_a_description_that_is_the_same_every_run(
     # A remote that does not exist fails that service, saying why; its branch stays local.
     assert printed.exit_code == 1, printed.output
     assert "push to nowhere failed" in " ".join(printed.output.split())
+
+
+#: Stand-ins for the forges' CLIs: each records its calls (the subcommand, and for
+#: GitLab the description, passed inline); a request exists once created.
+FAKE_GH = """#!/bin/sh
+echo "$*" >> "$FORGE_CALLS"
+case "$1 $2" in
+  "pr view") [ -f "$FORGE_CALLS.created" ] ;;
+  "pr create") touch "$FORGE_CALLS.created" ;;
+esac
+"""
+FAKE_GLAB = """#!/bin/sh
+echo "$1 $2" >> "$FORGE_CALLS"
+case "$1 $2" in
+  "mr view") [ -f "$FORGE_CALLS.created" ] ;;
+  "mr create") touch "$FORGE_CALLS.created"; printf '%s' "$8" > "$FORGE_CALLS.description" ;;
+esac
+"""
+
+
+def _scheduled_step(service: Path, forge: str) -> tuple[str, dict[str, Any]]:
+    """The scheduled update's own command, and the file that declares it, as YAML."""
+    if forge == "github":
+        workflow = yaml.safe_load((service / ".github/workflows/template-update.yml").read_text())
+        [step] = [step for step in workflow["jobs"]["propose"]["steps"] if "run" in step]
+        return step["run"], workflow
+    pipeline = yaml.safe_load((service / ".gitlab-ci.yml").read_text("utf-8"))
+    [command] = pipeline["template-update"]["script"]
+    return command, pipeline
+
+
+@pytest.mark.parametrize("forge", ["github", "gitlab"])
+def test_the_scheduled_update_pushes_the_branch_and_opens_one_request(
+    render: Render, tmp_path: Path, forge: str
+) -> None:
+    service = render(OLD, {"project_name": "Alpha", "ci": forge})
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "--quiet", "--bare", str(remote))
+    git(service, "remote", "add", "origin", str(remote))
+    git(service, "push", "--quiet", "origin", "main")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    cli = bin_dir / ("gh" if forge == "github" else "glab")
+    cli.write_text(FAKE_GH if forge == "github" else FAKE_GLAB, "utf-8")
+    cli.chmod(0o755)
+    calls = tmp_path / "forge-calls"
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "FORGE_CALLS": str(calls),
+        # The generator under test stands in for the release the script would install.
+        "BLUEPRINT": f"{sys.executable} -m generator",
+    }
+    command, declared = _scheduled_step(service, forge)
+    branch = BRANCH_PREFIX + NEW
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["sh", "-c", command], cwd=service, env=env, capture_output=True, text=True, check=False
+        )
+
+    first = run()
+    pushed = git(remote, "rev-parse", branch)
+    second = run()
+
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert git(remote, "rev-parse", branch) == pushed  # the same update: the branch stays
+    body = service / ".git/blueprint" / f"update-{NEW}.md"
+    assert body.read_text("utf-8").startswith(f"# Update alpha to Service Blueprint {NEW}")
+    title = f"--title Update to Service Blueprint {NEW}"
+    if forge == "github":
+        made, edited = calls.read_text("utf-8").splitlines()[1::2]
+        assert made == f"pr create --head {branch} {title} --body-file {body}"
+        assert edited == f"pr edit {branch} {title} --body-file {body}"
+        assert declared["permissions"] == {"contents": "write", "pull-requests": "write"}
+        assert "schedule" in declared[True]  # YAML 1.1 reads the key `on` as true
+    else:
+        assert calls.read_text("utf-8").split("\n")[:4] == [
+            "mr view",
+            "mr create",
+            "mr view",
+            "mr update",
+        ]
+        assert (tmp_path / "forge-calls.description").read_text("utf-8") == body.read_text(
+            "utf-8"
+        ).rstrip("\n")
+        rules = declared["template-update"]["rules"]
+        assert rules[0]["if"] == '$CI_PIPELINE_SOURCE == "schedule" && $BLUEPRINT_UPDATES == "true"'
+        assert declared["checks"]["rules"][0] == {
+            "if": '$CI_PIPELINE_SOURCE == "schedule"',
+            "when": "never",
+        }
+    assert git(service, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
 
 
 def test_the_fleet_update_command_summarizes_each_service(render: Render, tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ pytestmark = pytest.mark.xdist_group("renders")
 EXPECTED_FILES = {
     ".copier-answers.yml",
     ".github/workflows/ci.yml",
+    ".github/workflows/template-update.yml",
     ".pre-commit-config.yaml",
     ".dockerignore",
     "CHANGELOG.md",
@@ -40,6 +41,7 @@ EXPECTED_FILES = {
     ".python-version",
     "README.md",
     "pyproject.toml",
+    "scripts/template-update.sh",
     "src/task_service/__init__.py",
     "src/task_service/__main__.py",
     "src/task_service/api/__init__.py",
