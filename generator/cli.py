@@ -163,6 +163,8 @@ def validate(
 
 #: ``blueprint check``: the service is behind the newest template release.
 EXIT_BEHIND = 5
+#: ``blueprint check``: files are committed with an update's conflict markers in them.
+EXIT_CONFLICTS = 6
 
 
 def _show_changes(console: Console, title: str, names: list[str]) -> None:
@@ -198,6 +200,11 @@ def update_command(
             f"{outcome.previous or 'unversioned'} → {outcome.service.version or 'unversioned'}"
         )
         _show_changes(console, "changed", outcome.changed)
+        _show_changes(
+            console,
+            "[yellow]edited, but deleted by the release[/] (your version: <file>.orig)",
+            outcome.kept,
+        )
         if outcome.conflicts:
             _show_changes(console, "[red]conflicts[/] (resolve the markers)", outcome.conflicts)
             raise UpdateConflictError(outcome.conflicts)
@@ -216,7 +223,8 @@ def check_command(
 ) -> None:
     """Exit 5 if a newer template release exists (or that cannot be told); list local edits.
 
-    A service on the newest release, or on commits past it, is current (exit 0).
+    A service on the newest release, or on commits past it, is current (exit 0). Files
+    committed with an update's conflict markers still in them fail the check (exit 6).
     """
     console = Console(stderr=True)
     with _handle_errors(console):
@@ -226,7 +234,8 @@ def check_command(
         report = service_status(service, standing.releases, len(changes.files))
         where = standing.position
         if as_json:
-            typer.echo(json.dumps({**dataclasses.asdict(report), **_changes(changes)}, indent=2))
+            fields = {**dataclasses.asdict(report), **_changes(changes)}
+            typer.echo(json.dumps({**fields, "conflicts": standing.conflicts}, indent=2))
         else:
             console.print(
                 f"{service.name}: template {service.version or 'unversioned'}, "
@@ -236,6 +245,9 @@ def check_command(
             _show_changes(console, "added", changes.added)
             _show_changes(console, "removed", changes.removed)
             console.print(_verdict(where))
+            _show_changes(console, "[red]committed with conflict markers[/]", standing.conflicts)
+        if standing.conflicts:
+            raise typer.Exit(EXIT_CONFLICTS)
         if where.state in {"behind", "unknown"}:
             raise typer.Exit(EXIT_BEHIND)
 

@@ -291,7 +291,8 @@ def main(arguments: list[str]) -> int:
     except BlueprintError as error:
         print(f"{type(error).__name__}: {error}", file=sys.stderr)
         return 1
-    json.dump({"conflicts": outcome.conflicts, "changed": outcome.changed}, sys.stdout)
+    report = {"conflicts": outcome.conflicts, "changed": outcome.changed, "kept": outcome.kept}
+    json.dump(report, sys.stdout)
     return 0
 
 

@@ -21,6 +21,7 @@ from packaging.version import InvalidVersion, Version
 
 from generator import schema
 from generator.errors import DirtyProjectError, NotAServiceError, TemplateError
+from generator.guards import CONFLICT_MARKER, committed_conflicts, contents, keep_deleted_edits
 from generator.validate import OPENAPI_DOCUMENT
 
 ANSWERS_FILE: Final = ".copier-answers.yml"
@@ -32,7 +33,6 @@ IDENTIFYING_QUESTIONS: Final = frozenset({"project_slug", "package_name"})
 #: ``git describe`` of a commit past a tag, as Copier records it: ``v0.7.0-9-g1a2b3c4``.
 _DESCRIBED: Final = re.compile(r"^(?P<tag>.+)-(?P<commits>\d+)-g(?P<sha>[0-9a-f]{4,40})$")
 #: Copier writes these around both sides of a conflict it could not resolve.
-CONFLICT_MARKER: Final = "<<<<<<< before updating"
 #: Copier's shortcuts for hosted repositories.
 _SHORTCUTS: Final = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
 #: How many uncommitted paths an error message lists.
@@ -306,6 +306,8 @@ class Standing:
     service: Service
     releases: list[str]
     changes: LocalChanges
+    #: Files committed with an update's conflict markers still in them.
+    conflicts: list[str] = field(default_factory=list)
 
     @property
     def latest(self) -> str | None:
@@ -331,7 +333,7 @@ def check(path: Path) -> Standing:
         message = f"{path} is not a git working tree: commit the service to git to check it"
         raise NotAServiceError(message)
     changes = local_changes(service)
-    return Standing(service, versions, changes)
+    return Standing(service, versions, changes, committed_conflicts(path))
 
 
 def _is_work_tree(path: Path) -> bool:
@@ -349,6 +351,8 @@ class UpdateOutcome:
     previous: str | None
     changed: list[str]
     conflicts: list[str]
+    #: Edited files the new release deletes: the service's version is kept as ``<file>.orig``.
+    kept: list[str] = field(default_factory=list)
 
 
 def _conflicted(path: Path, names: Iterable[str]) -> list[str]:
@@ -408,6 +412,11 @@ def update(path: Path, data: Mapping[str, object], to: str | None = None) -> Upd
         message = f"{path} has uncommitted changes ({listed}); commit or stash them first"
         raise DirtyProjectError(message)
     template_versions(service.source)  # fails early, and clearly, if the source is gone
+    # Copier removes a file the new release deletes, edited or not: keep the edits.
+    try:
+        edited = contents(path, local_changes(service).modified)
+    except TemplateError:  # the recorded version no longer renders: Copier will say so
+        edited = {}
     try:
         copier.run_update(
             path,
@@ -423,5 +432,7 @@ def update(path: Path, data: Mapping[str, object], to: str | None = None) -> Upd
         raise TemplateError(str(error)) from error
     except copier.errors.CopierError as error:
         raise TemplateError(str(error)) from error
+    kept = keep_deleted_edits(path, edited)
     changed = uncommitted(path)
-    return UpdateOutcome(read_service(path), service.version, changed, _conflicted(path, changed))
+    conflicts = _conflicted(path, changed)
+    return UpdateOutcome(read_service(path), service.version, changed, conflicts, kept)

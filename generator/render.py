@@ -56,6 +56,17 @@ def _is_git_root(path: Path) -> bool:
     return (path / ".git").exists()
 
 
+def recordable(source: str) -> str:
+    """``source`` as the answers file should record it: a URL as given, a path absolute.
+
+    Copier records the path it was given; a relative one (``./template``) only resolves
+    from the folder the service was rendered in, so later updates fail anywhere else.
+    """
+    if "://" in source or source.startswith(("gh:", "gl:", "git@", "git+")):
+        return source
+    return str(Path(source).expanduser().resolve())
+
+
 def render(
     destination: Path,
     data: Mapping[str, str],
@@ -97,6 +108,8 @@ def render(
         source = str(shipped)
         if vcs_ref is None and _is_git_root(shipped):
             vcs_ref = "HEAD"
+    else:
+        source = recordable(source)
     try:
         worker = copier.run_copy(
             source,

@@ -8,6 +8,7 @@ the GitHub workflow is validated against the vendored GitHub Actions workflow sc
 No container engine runs here, so the image is linted, not built.
 """
 
+import json
 import os
 import re
 import subprocess
@@ -15,8 +16,10 @@ import sys
 import tomllib
 import uuid
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+import jsonschema
 import pytest
 import yaml
 
@@ -341,3 +344,52 @@ def test_realtime_off_renders_no_event_stream_and_no_websockets(
     assert not (package / "api/events.py").exists()
     assert not (package / "application/realtime.py").exists()
     assert "/api/v1/events" not in (delivery_variant_project / "README.md").read_text("utf-8")
+
+
+CATALOG_SCHEMA = Path(__file__).parent / "schemas" / "backstage-catalog.schema.json"
+
+
+@pytest.mark.parametrize("project_fixture", ["default_project", "extreme_project"])
+def test_the_backstage_catalog_entry_names_the_owner_the_api_and_the_template(
+    project_fixture: str, request: pytest.FixtureRequest
+) -> None:
+    project: Path = request.getfixturevalue(project_fixture)
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text("utf-8"))
+    schema = json.loads(CATALOG_SCHEMA.read_text("utf-8"))
+
+    component, api = yaml.safe_load_all((project / "catalog-info.yaml").read_text("utf-8"))
+
+    for entity in (component, api):
+        jsonschema.validate(entity, schema)
+    assert (component["kind"], api["kind"]) == ("Component", "API")
+    assert component["metadata"]["name"] == answers["project_slug"][:63].rstrip("-")
+    assert component["spec"]["providesApis"] == [api["metadata"]["name"]]
+    assert component["spec"]["owner"] == api["spec"]["owner"]
+    assert component["spec"]["owner"] == re.sub(r"[^a-z0-9]+", "-", answers["team"].lower()).strip(
+        "-"
+    )
+    assert api["spec"]["definition"] == {"$text": "./docs/openapi.json"}
+    annotations = component["metadata"]["annotations"]
+    assert annotations["service-blueprint/template"] == answers.get(
+        "_src_path", "service-blueprint"
+    )
+    assert annotations["service-blueprint/version"] == answers.get("_commit", "unversioned")
+
+
+def test_the_catalog_schema_refuses_what_backstage_refuses() -> None:
+    schema = json.loads(CATALOG_SCHEMA.read_text("utf-8"))
+    valid: dict[str, Any] = {
+        "apiVersion": "backstage.io/v1alpha1",
+        "kind": "API",
+        "metadata": {"name": "a-api"},
+        "spec": {"type": "openapi", "lifecycle": "production", "owner": "team", "definition": "x"},
+    }
+    jsonschema.validate(valid, schema)
+    for broken in (
+        {**valid, "metadata": {"name": "x" * 64}},
+        {**valid, "metadata": {"name": "-leading"}},
+        {**valid, "spec": {**valid["spec"], "definition": {"$file": "./x"}}},
+        {**valid, "spec": {"type": "openapi", "lifecycle": "production", "owner": "team"}},
+    ):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(broken, schema)

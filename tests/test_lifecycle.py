@@ -20,11 +20,13 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from generator.cli import EXIT_BEHIND, app
+from generator.cli import EXIT_BEHIND, EXIT_CONFLICTS, app
 from generator.errors import DirtyProjectError, NotAServiceError, TemplateError
 from generator.fleet import ServiceStatus, find_services, fleet_status
 from generator.fleet_update import BRANCH_PREFIX, FleetResult, Push, fleet_update
-from generator.lifecycle import CONFLICT_MARKER, check, read_service, update
+from generator.guards import CONFLICT_MARKER
+from generator.lifecycle import check, read_service, update
+from generator.render import render as render_service
 from generator.validate import OPENAPI_DOCUMENT, STEPS, Report, StepResult, validate_project
 from tests.conftest import (
     HAND_EDIT,
@@ -309,7 +311,8 @@ def test_check_reports_behind_and_the_local_customizations(render: Render) -> No
     assert reported.exit_code == EXIT_BEHIND, reported.output
     report = json.loads(reported.stdout)
     fields = [field.name for field in dataclasses.fields(ServiceStatus)]
-    assert list(report) == [*fields, "modified", "added", "removed"]
+    assert list(report) == [*fields, "modified", "added", "removed", "conflicts"]
+    assert report["conflicts"] == []
     assert (report["state"], report["behind"], report["latest"]) == ("behind", 1, NEW)
     assert report["modified"] == ["README.md", "pyproject.toml"]
     assert current.exit_code == 0, current.output
@@ -610,7 +613,7 @@ esac
 """
 
 
-def _scheduled_step(service: Path, forge: str) -> tuple[str, dict[str, Any]]:
+def _scheduled_step(service: Path, forge: str) -> tuple[str, dict[Any, Any]]:
     """The scheduled update's own command, and the file that declares it, as YAML."""
     if forge == "github":
         workflow = yaml.safe_load((service / ".github/workflows/template-update.yml").read_text())
@@ -684,6 +687,42 @@ def test_the_scheduled_update_pushes_the_branch_and_opens_one_request(
             "when": "never",
         }
     assert git(service, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
+
+
+def test_an_edit_to_a_file_the_release_deletes_is_kept_as_orig(
+    releases: Path, render: Render
+) -> None:
+    hooks = releases / "template" / ".pre-commit-config.yaml"
+    hooks.unlink()  # the next release deletes a file the service edited
+    commit_everything(releases, "release 0.3.0", tag="v0.3.0")
+    project = render(NEW)
+    edited = "# our own hooks\n" + (project / ".pre-commit-config.yaml").read_text("utf-8")
+    (project / ".pre-commit-config.yaml").write_text(edited, "utf-8")
+    commit_everything(project, "our hooks")
+
+    outcome = update(project, {}, "v0.3.0")
+
+    assert outcome.kept == [".pre-commit-config.yaml"]
+    assert (project / ".pre-commit-config.yaml.orig").read_text("utf-8") == edited
+    assert ".pre-commit-config.yaml.orig" in outcome.changed
+
+
+def test_check_fails_on_committed_conflict_markers_and_paths_are_recorded_absolute(
+    releases: Path, render: Render, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = render(NEW)
+    (project / "NOTES.md").write_text(f"{CONFLICT_MARKER}\nours\n=======\ntheirs\n", "utf-8")
+    commit_everything(project, "merged in a hurry")
+    monkeypatch.chdir(releases.parent)
+
+    failed = CliRunner().invoke(app, ["check", "--json", str(project)])
+    relative = render_service(
+        tmp_path / "relative", {}, defaults=True, source=f"./{releases.name}", vcs_ref=NEW
+    )
+
+    assert failed.exit_code == EXIT_CONFLICTS, failed.output
+    assert json.loads(failed.stdout)["conflicts"] == ["NOTES.md"]
+    assert read_service(relative).source == str(releases)
 
 
 def test_the_fleet_update_command_summarizes_each_service(render: Render, tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ EXPECTED_FILES = {
     ".pre-commit-config.yaml",
     ".dockerignore",
     "CHANGELOG.md",
+    "catalog-info.yaml",
     "Dockerfile",
     "compose.yaml",
     "docs/architecture/entities.md",
