@@ -125,8 +125,10 @@ def _branch_exists(path: Path, branch: str) -> bool:
     return bool(listed.strip())
 
 
-def _update_in_process(worktree: Path, target: str) -> list[str]:
-    """Run the update in a process of its own; return the conflicted files.
+def _update_in_process(worktree: Path, target: str) -> tuple[list[str], list[str]]:
+    """Run the update in a process of its own; return the conflicted and the kept files.
+
+    Kept: edited files the release deletes, written back as ``<file>.orig``.
 
     Raises:
         BlueprintError: The update failed (its message).
@@ -135,8 +137,8 @@ def _update_in_process(worktree: Path, target: str) -> list[str]:
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise BlueprintError(done.stderr.strip().splitlines()[-1] if done.stderr else "failed")
-    conflicts: list[str] = json.loads(done.stdout)["conflicts"]
-    return conflicts
+    outcome = json.loads(done.stdout)
+    return list(outcome["conflicts"]), list(outcome["kept"])
 
 
 def _left_alone(path: Path, version: str | None, target: str | None) -> FleetResult | None:
@@ -213,7 +215,9 @@ def _on_branch(
         worktree = Path(scratch) / path.name
         git(path, "worktree", "add", "--quiet", "-b", branch, str(worktree), "HEAD")
         try:
-            conflicts = _update_in_process(worktree, target)
+            conflicts, kept = _update_in_process(worktree, target)
+            if kept:
+                detail += f"; edited files the release deletes kept as .orig: {', '.join(kept)}"
             git(worktree, "add", "--all")
             listed = ", ".join(conflicts)
             message = TITLE + target + (f" (conflicts: {listed})" if conflicts else "")
