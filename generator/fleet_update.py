@@ -26,7 +26,7 @@ from typing import Final
 
 from generator.errors import BlueprintError
 from generator.fleet import find_services
-from generator.lifecycle import git, read_service, template_versions, uncommitted, update
+from generator.lifecycle import Service, git, read_service, template_versions, uncommitted, update
 from generator.pull_request import description, template_changelog
 from generator.pull_request import push as push_branch
 from generator.validate import OPENAPI_DOCUMENT, Report, validate_project
@@ -74,22 +74,21 @@ class Push:
     remote: str = "origin"
 
 
-def _publish(path: Path, source: str, result: FleetResult, target: str, push: Push) -> FleetResult:
+def _publish(service: Service, result: FleetResult, target: str, push: Push) -> FleetResult:
     """Write the pull-request description, then push the branch.
 
     The template's CHANGELOG is read at the target release; if it cannot be fetched, the
     description says so instead of failing the update.
     """
     assert result.branch is not None  # noqa: S101 - only updated or conflicted services
+    path = service.path
     try:
-        changelog = template_changelog(source, target)
+        changelog = template_changelog(service.source, target)
     except subprocess.CalledProcessError:
         changelog = ""
-    service = read_service(path)
-    previous = result.detail.split(" → ")[0] if result.outcome == "updated" else None
     text = description(
         service=service.name,
-        previous=service.version if previous is None else previous,
+        previous=service.version,
         target=target,
         changelog=changelog,
         conflicts=result.detail.split(", ") if result.outcome == "conflicts" else [],
@@ -195,7 +194,7 @@ def _update_one(
         detail = error.stderr.strip() if isinstance(error, subprocess.CalledProcessError) else ""
         return FleetResult(path, "failed", detail or str(error))
     if push is not None and result.outcome in {"updated", "conflicts"}:
-        return _publish(path, service.source, result, target, push)
+        return _publish(service, result, target, push)
     return result
 
 

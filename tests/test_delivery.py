@@ -24,6 +24,7 @@ import pytest
 import yaml
 
 from generator import versions
+from generator.naming import kebab_case
 from generator.validate import steps as steps_of
 from tests.conftest import POSTGRES_URL, require_server
 
@@ -365,9 +366,7 @@ def test_the_backstage_catalog_entry_names_the_owner_the_api_and_the_template(
     assert component["metadata"]["name"] == answers["project_slug"][:63].rstrip("-")
     assert component["spec"]["providesApis"] == [api["metadata"]["name"]]
     assert component["spec"]["owner"] == api["spec"]["owner"]
-    assert component["spec"]["owner"] == re.sub(r"[^a-z0-9]+", "-", answers["team"].lower()).strip(
-        "-"
-    )
+    assert component["spec"]["owner"] == kebab_case(answers["team"])
     assert api["spec"]["definition"] == {"$text": "./docs/openapi.json"}
     annotations = component["metadata"]["annotations"]
     assert annotations["service-blueprint/template"] == answers.get(
