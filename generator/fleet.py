@@ -7,13 +7,11 @@ git says changed since the service's last render or update. Nothing is rendered.
 
 import os
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
-
-import yaml
 
 from generator.errors import BlueprintError
 from generator.lifecycle import (
@@ -25,20 +23,35 @@ from generator.lifecycle import (
     Service,
     git,
     position,
-    read_service,
+    read_answers,
+    service_from,
     template_versions,
 )
 
 _WORKERS: Final = 8
 
 
-def _is_ours(answers_file: Path) -> bool:
-    """Whether the answers file may be this template's: unreadable ones are listed too."""
-    try:
-        recorded = yaml.safe_load(answers_file.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return True  # listed with the reason: nobody can tell whose it is
-    return isinstance(recorded, dict) and set(recorded) >= IDENTIFYING_QUESTIONS
+def _scan(roots: Iterable[Path]) -> Iterator[tuple[Path, object]]:
+    """Every folder under ``roots`` whose answers file may be this template's, once each.
+
+    Each comes with what its answers file holds, read once, or with the error reading it:
+    nobody can tell whose such a file is, so it is listed with the reason.
+    """
+    seen: set[Path] = set()
+    for root in roots:
+        for folder, folders, names in os.walk(root):
+            if ANSWERS_FILE in names:
+                try:
+                    recorded = read_answers(Path(folder) / ANSWERS_FILE)
+                except (OSError, BlueprintError) as error:
+                    recorded = error
+                if not isinstance(recorded, dict) or set(recorded) >= IDENTIFYING_QUESTIONS:
+                    folders[:] = []  # a service's own folders hold no other service
+                    if (path := Path(folder).resolve()) not in seen:
+                        seen.add(path)
+                        yield path, recorded
+                    continue
+            folders[:] = sorted(name for name in folders if name not in PRUNED)
 
 
 def find_services(roots: Iterable[Path]) -> list[Path]:
@@ -46,15 +59,7 @@ def find_services(roots: Iterable[Path]) -> list[Path]:
 
     A folder whose answers file cannot be read is found too (its report says why).
     """
-    found: set[Path] = set()
-    for root in roots:
-        for folder, folders, names in os.walk(root):
-            if ANSWERS_FILE in names and _is_ours(Path(folder) / ANSWERS_FILE):
-                found.add(Path(folder).resolve())
-                folders[:] = []  # a service's own folders hold no other service
-                continue
-            folders[:] = sorted(name for name in folders if name not in PRUNED)
-    return sorted(found)
+    return sorted(path for path, _ in _scan(roots))
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,16 +92,49 @@ class ServiceStatus:
 
 
 def _changed_since_render(path: Path) -> int | None:
-    """Files changed (or added) since the commit that last wrote the answers file."""
+    """Files changed, added or removed since the commit that last wrote the answers file.
+
+    Two git processes for a service whose last commit is its render or update (``status``
+    and ``log``), a third for one with commits since (the committed changes): a fleet
+    report runs these for a thousand services.
+    """
     try:
+        head, changed = _worktree_changes(
+            git(path, "status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all")
+        )
         rendered = git(path, "log", "-1", "--format=%H", "--", ANSWERS_FILE).strip()
         if not rendered:
             return None
-        changed = set(git(path, "diff", "--name-only", rendered).split())
-        changed |= set(git(path, "ls-files", "--others", "--exclude-standard").split())
+        if rendered != head:
+            changed.update(git(path, "diff", "--name-only", "-z", rendered, "HEAD").split("\0"))
     except (subprocess.CalledProcessError, OSError):
         return None
+    changed.discard("")
     return len(changed)
+
+
+def _worktree_changes(status: str) -> tuple[str | None, set[str]]:
+    """The commit checked out, and the paths ``git status --porcelain=v2 -z`` lists.
+
+    A rename counts once, by its new path, as ``git diff --name-only`` lists it.
+    """
+    head = None
+    paths: set[str] = set()
+    entries = iter(status.split("\0"))
+    for entry in entries:
+        kind, _, rest = entry.partition(" ")
+        if kind == "#" and rest.startswith("branch.oid "):
+            head = rest.removeprefix("branch.oid ")
+        elif kind == "1":
+            paths.add(rest.split(" ", 7)[7])
+        elif kind == "2":
+            paths.add(rest.split(" ", 8)[8])
+            next(entries, None)  # the path it was renamed from
+        elif kind == "u":
+            paths.add(rest.split(" ", 9)[9])
+        elif kind == "?":
+            paths.add(rest)
+    return head, paths
 
 
 def service_status(
@@ -133,7 +171,7 @@ def service_status(
     )
 
 
-def _unreadable(path: Path, error: BlueprintError) -> ServiceStatus:
+def _unreadable(path: Path, error: Exception) -> ServiceStatus:
     return ServiceStatus(
         name=path.name,
         path=str(path),
@@ -160,23 +198,27 @@ def _releases(source: str) -> list[str] | str:
 
 
 def fleet_status(roots: Iterable[Path]) -> list[ServiceStatus]:
-    """Where every service under ``roots`` stands; one that cannot be read says why."""
+    """Where every service under ``roots`` stands; one that cannot be read says why.
+
+    The answers files are read first, then each service's git questions (and each
+    source's releases) are asked in worker threads: reading YAML while the workers start
+    git processes slows both (they take turns on the interpreter lock).
+    """
     services: list[Service] = []
     unreadable: list[ServiceStatus] = []
-    for path in find_services(roots):
+    for path, recorded in _scan(roots):
         try:
-            services.append(read_service(path, IDENTIFYING_QUESTIONS))
-        except BlueprintError as error:
+            if isinstance(recorded, Exception):
+                raise recorded
+            services.append(service_from(path, recorded, IDENTIFYING_QUESTIONS))
+        except (OSError, BlueprintError) as error:
             unreadable.append(_unreadable(path, error))
     sources = sorted({service.source for service in services})
     with ThreadPoolExecutor(_WORKERS) as pool:
-        versions = dict(zip(sources, pool.map(_releases, sources), strict=True))
-        rows = list(
-            pool.map(
-                lambda service: service_status(
-                    service, versions[service.source], _changed_since_render(service.path)
-                ),
-                services,
-            )
-        )
+        releases = dict(zip(sources, pool.map(_releases, sources), strict=True))
+        changed = pool.map(_changed_since_render, [service.path for service in services])
+        rows = [
+            service_status(service, releases[service.source], files)
+            for service, files in zip(services, changed, strict=True)
+        ]
     return sorted(rows + unreadable, key=lambda row: (row.name, row.path))

@@ -4,8 +4,6 @@ from collections.abc import Mapping
 from importlib.resources import files
 from pathlib import Path
 
-import copier
-
 from generator.answers import check_answers
 from generator.errors import AnswerError, DestinationError, TemplateError
 
@@ -96,6 +94,8 @@ def render(
         DestinationError: ``destination`` exists and is not an empty folder.
         TemplateError: Copier could not render the template.
     """
+    import copier  # noqa: PLC0415 - a second's import, needed only when rendering
+
     # The shipped template's rules are this generator's; another source (a tag of an older
     # release, say) has rules of its own, which Copier checks before it writes anything.
     if source is None and (problems := check_answers(data)):

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from generator.cli import STATUS_COLUMNS, app
 from generator.fleet import ServiceStatus, find_services, fleet_status
 from generator.lifecycle import position
-from tests.conftest import commit_everything
+from tests.conftest import commit_everything, git
 
 RELEASES = ["v0.7.0", "v0.8.0"]
 LONG = "a-service-with-a-rather-long-name-that-a-table-would-cut"
@@ -108,6 +108,70 @@ def test_every_service_of_the_template_is_a_row_with_its_problem(fleet: Path) ->
     assert standing["early"] == ("behind", 1, False)
     assert "early release" in (rows["early"].problem or "")
     assert rows["early"].team == "Ops"
+
+
+def _changed_by_diff(service: Path) -> set[str]:
+    """What changed since the render, asked of git the slow way (three questions)."""
+    rendered = git(service, "log", "-1", "--format=%H", "--", ".copier-answers.yml").strip()
+    tracked = git(service, "diff", "--name-only", "-z", rendered).split("\0")
+    untracked = git(service, "ls-files", "--others", "--exclude-standard", "-z").split("\0")
+    return {*tracked, *untracked} - {""}
+
+
+def test_changed_files_count_every_kind_of_change_since_the_render(
+    tmp_path: Path, source: Path
+) -> None:
+    service = make_service(tmp_path, "edited", answers(source, "v0.8.0"))
+    for name in ("kept.py", "edited later.py", "moved.py", "removed.py", "staged.py"):
+        (service / name).write_text(f"# {name}\n", "utf-8")
+    (service / ".gitignore").write_text("*.log\n", "utf-8")
+    updated = yaml.safe_dump(answers(source, "v0.8.0", project_slug="updated"), sort_keys=False)
+    (service / ".copier-answers.yml").write_text(updated, "utf-8")
+    commit_everything(service, "an update: the answers and what the render wrote")
+    (service / "edited later.py").write_text("# committed after the render\n", "utf-8")
+    commit_everything(service, "a local commit")
+    (service / "kept.py").write_text("# still the render's\n", "utf-8")
+    (service / "kept.py").write_text("# kept.py\n", "utf-8")  # changed back: not counted
+    git(service, "mv", "moved.py", "renamed.py")
+    (service / "removed.py").unlink()
+    (service / "staged.py").write_text("# staged\n", "utf-8")
+    git(service, "add", "staged.py")
+    (service / "new folder").mkdir()
+    (service / "new folder" / "untracked file.py").write_text("\n", "utf-8")
+    (service / "debug.log").write_text("ignored\n", "utf-8")
+
+    [row] = fleet_status([service])
+
+    expected = {
+        "edited later.py",
+        "renamed.py",  # from moved.py: one change, as git diff names it
+        "removed.py",
+        "staged.py",
+        "new folder/untracked file.py",
+    }
+    assert _changed_by_diff(service) == expected
+    assert row.changed_files == len(expected)
+
+
+def test_changed_files_is_unknown_without_a_commit_of_the_answers(
+    tmp_path: Path, source: Path
+) -> None:
+    make_service(tmp_path, "committed", answers(source, "v0.8.0"))
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    (loose / ".copier-answers.yml").write_text(
+        yaml.safe_dump(answers(source, "v0.8.0", project_slug="loose")), "utf-8"
+    )
+    git(loose, "init", "--quiet")
+    not_git = tmp_path / "not-git"
+    not_git.mkdir()
+    (not_git / ".copier-answers.yml").write_text(
+        yaml.safe_dump(answers(source, "v0.8.0", project_slug="not-git")), "utf-8"
+    )
+
+    rows = {Path(row.path).name: row.changed_files for row in fleet_status([tmp_path])}
+
+    assert rows == {"committed": 0, "loose": None, "not-git": None}
 
 
 def test_the_table_piped_is_plain_and_cuts_nothing(fleet: Path) -> None:
