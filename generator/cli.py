@@ -26,7 +26,14 @@ from generator.errors import (
 )
 from generator.fleet import ServiceStatus, find_services, fleet_status, service_status
 from generator.fleet_update import FleetResult, Push, fleet_update
-from generator.lifecycle import LocalChanges, Position, check, record_entities, update
+from generator.lifecycle import (
+    LocalChanges,
+    Position,
+    check,
+    outcome_json,
+    record_entities,
+    update,
+)
 from generator.render import parse_data, render
 from generator.validate import (
     OPENAPI_DOCUMENT,
@@ -187,8 +194,16 @@ def update_command(
     no_validate: Annotated[
         bool, typer.Option("--no-validate", help="Skip the project's checks after updating.")
     ] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="Also print what the update did as JSON (docs/fleet-json.md)."),
+    ] = False,
 ) -> None:
-    """Update a service to a newer template version, keeping its local edits."""
+    """Update a service to a newer template version, keeping its local edits.
+
+    Reported, never silent: conflicts (exit 6), edited files the release deletes (kept as
+    ``<file>.orig``), and release changes to files the service deleted or renamed.
+    """
     console = Console(stderr=True)
     with _handle_errors(console):
         answers = record_entities(path.resolve(), parse_data(data or []), to)
@@ -205,6 +220,14 @@ def update_command(
             "[yellow]edited, but deleted by the release[/] (your version: <file>.orig)",
             outcome.kept,
         )
+        _show_changes(
+            console,
+            "[yellow]changed by the release, but deleted or renamed here[/] "
+            "(Copier skipped them: apply the release's change by hand)",
+            [str(item) for item in outcome.missed],
+        )
+        if as_json:
+            typer.echo(json.dumps(outcome_json(outcome), indent=2))
         if outcome.conflicts:
             _show_changes(console, "[red]conflicts[/] (resolve the markers)", outcome.conflicts)
             raise UpdateConflictError(outcome.conflicts)

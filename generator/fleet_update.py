@@ -26,7 +26,16 @@ from typing import Final
 
 from generator.errors import BlueprintError
 from generator.fleet import find_services
-from generator.lifecycle import Service, git, read_service, template_versions, uncommitted, update
+from generator.guards import Missed
+from generator.lifecycle import (
+    Service,
+    git,
+    outcome_json,
+    read_service,
+    template_versions,
+    uncommitted,
+    update,
+)
 from generator.pull_request import description, template_changelog
 from generator.pull_request import push as push_branch
 from generator.validate import OPENAPI_DOCUMENT, Report, validate_project
@@ -57,6 +66,11 @@ class FleetResult:
     description: Path | None = None
     pushed: bool = False
     seconds: float = 0.0
+    #: Edited files the release deletes, kept as ``<file>.orig``.
+    kept: list[str] = field(default_factory=list)
+    #: Files the service deleted or renamed that the release changed (Copier skipped
+    #: them): ``a.py`` or ``a.py (renamed to b.py)``.
+    missed: list[str] = field(default_factory=list)
 
 
 def _kept(path: Path, target: str, suffix: str) -> Path:
@@ -93,6 +107,8 @@ def _publish(service: Service, result: FleetResult, target: str, push: Push) -> 
         changelog=changelog,
         conflicts=result.detail.split(", ") if result.outcome == "conflicts" else [],
         failed_steps=None if result.checks_passed is None else result.failed_steps,
+        kept=result.kept,
+        missed=result.missed,
     )
     written = _kept(path, target, ".md")
     written.write_text(text, "utf-8")
@@ -124,10 +140,17 @@ def _branch_exists(path: Path, branch: str) -> bool:
     return bool(listed.strip())
 
 
-def _update_in_process(worktree: Path, target: str) -> tuple[list[str], list[str]]:
-    """Run the update in a process of its own; return the conflicted and the kept files.
+@dataclass(frozen=True, slots=True)
+class _Updated:
+    """What the update in its own process reported (``python -m generator.fleet_update``)."""
 
-    Kept: edited files the release deletes, written back as ``<file>.orig``.
+    conflicts: list[str]
+    kept: list[str]
+    missed: list[str]
+
+
+def _update_in_process(worktree: Path, target: str) -> _Updated:
+    """Run the update in a process of its own; return what it reported.
 
     Raises:
         BlueprintError: The update failed (its message).
@@ -137,7 +160,8 @@ def _update_in_process(worktree: Path, target: str) -> tuple[list[str], list[str
     if done.returncode != 0:
         raise BlueprintError(done.stderr.strip().splitlines()[-1] if done.stderr else "failed")
     outcome = json.loads(done.stdout)
-    return list(outcome["conflicts"]), list(outcome["kept"])
+    missed = [str(Missed(**entry)) for entry in outcome["missed"]]
+    return _Updated(list(outcome["conflicts"]), list(outcome["kept"]), missed)
 
 
 def _left_alone(path: Path, version: str | None, target: str | None) -> FleetResult | None:
@@ -214,17 +238,25 @@ def _on_branch(
         worktree = Path(scratch) / path.name
         git(path, "worktree", "add", "--quiet", "-b", branch, str(worktree), "HEAD")
         try:
-            conflicts, kept = _update_in_process(worktree, target)
-            if kept:
-                detail += f"; edited files the release deletes kept as .orig: {', '.join(kept)}"
+            updated = _update_in_process(worktree, target)
+            if updated.kept:
+                kept = ", ".join(updated.kept)
+                detail += f"; edited files the release deletes kept as .orig: {kept}"
+            if updated.missed:
+                missed = ", ".join(updated.missed)
+                detail += f"; release changes to files deleted or renamed here: {missed}"
             git(worktree, "add", "--all")
-            listed = ", ".join(conflicts)
-            message = TITLE + target + (f" (conflicts: {listed})" if conflicts else "")
+            listed = ", ".join(updated.conflicts)
+            message = TITLE + target + (f" (conflicts: {listed})" if listed else "")
             git(worktree, "commit", "--quiet", "--allow-empty", "-m", message)
-            if conflicts:
-                return FleetResult(path, "conflicts", listed, branch)
+            if updated.conflicts:
+                return FleetResult(
+                    path, "conflicts", listed, branch, kept=updated.kept, missed=updated.missed
+                )
             if not validate:
-                return FleetResult(path, "updated", detail, branch)
+                return FleetResult(
+                    path, "updated", detail, branch, kept=updated.kept, missed=updated.missed
+                )
             checked = report(worktree)
             _write_log(log, checked)
             if git(worktree, "status", "--porcelain", "--", OPENAPI_DOCUMENT).strip():
@@ -242,7 +274,17 @@ def _on_branch(
             if worktree.exists():
                 git(path, "worktree", "remove", "--force", str(worktree))
     failed = checked.failed_steps
-    return FleetResult(path, "updated", detail, branch, not failed, failed, log)
+    return FleetResult(
+        path,
+        "updated",
+        detail,
+        branch,
+        not failed,
+        failed,
+        log,
+        kept=updated.kept,
+        missed=updated.missed,
+    )
 
 
 def _checks(worktree: Path) -> Report:
@@ -294,8 +336,7 @@ def main(arguments: list[str]) -> int:
     except BlueprintError as error:
         print(f"{type(error).__name__}: {error}", file=sys.stderr)
         return 1
-    report = {"conflicts": outcome.conflicts, "changed": outcome.changed, "kept": outcome.kept}
-    json.dump(report, sys.stdout)
+    json.dump(outcome_json(outcome), sys.stdout)
     return 0
 
 

@@ -20,7 +20,15 @@ from packaging.version import InvalidVersion, Version
 
 from generator import schema
 from generator.errors import DirtyProjectError, NotAServiceError, TemplateError
-from generator.guards import CONFLICT_MARKER, committed_conflicts, contents, keep_deleted_edits
+from generator.guards import (
+    CONFLICT_MARKER,
+    Missed,
+    committed_conflicts,
+    contents,
+    keep_deleted_edits,
+    missed_changes,
+    renames,
+)
 from generator.validate import OPENAPI_DOCUMENT
 
 ANSWERS_FILE: Final = ".copier-answers.yml"
@@ -310,17 +318,23 @@ def local_changes(service: Service) -> LocalChanges:
     Raises:
         TemplateError: The recorded version cannot be rendered.
     """
+    return _compared(service)[0]
+
+
+def _compared(service: Service) -> tuple[LocalChanges, dict[str, bytes]]:
+    """The service's local changes, and the fresh render's bytes of the files it removed."""
     with tempfile.TemporaryDirectory(prefix="blueprint-check-") as scratch:
         fresh = _all_files(render_recorded(service, Path(scratch) / "fresh"))
     # The service writes its OpenAPI document itself; it is its own, not a customization.
     fresh.pop(OPENAPI_DOCUMENT, None)
     ours = _tracked_files(service.path)
     ours.pop(OPENAPI_DOCUMENT, None)
-    return LocalChanges(
+    changes = LocalChanges(
         modified=sorted(name for name in fresh.keys() & ours.keys() if fresh[name] != ours[name]),
         added=sorted(ours.keys() - fresh.keys()),
         removed=sorted(fresh.keys() - ours.keys()),
     )
+    return changes, {name: fresh[name] for name in changes.removed}
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,6 +391,21 @@ class UpdateOutcome:
     conflicts: list[str]
     #: Edited files the new release deletes: the service's version is kept as ``<file>.orig``.
     kept: list[str] = field(default_factory=list)
+    #: Files the service deleted or renamed that the release changed: Copier skipped them.
+    missed: list[Missed] = field(default_factory=list)
+
+
+def outcome_json(outcome: UpdateOutcome) -> dict[str, object]:
+    """What ``blueprint update --json`` prints (``docs/fleet-json.md``)."""
+    return {
+        "service": outcome.service.name,
+        "previous": outcome.previous,
+        "version": outcome.service.version,
+        "changed": outcome.changed,
+        "conflicts": outcome.conflicts,
+        "kept": outcome.kept,
+        "missed": [{"path": item.path, "renamed_to": item.renamed_to} for item in outcome.missed],
+    }
 
 
 def _conflicted(path: Path, names: Iterable[str]) -> list[str]:
@@ -438,11 +467,14 @@ def update(path: Path, data: Mapping[str, object], to: str | None = None) -> Upd
     template_versions(service.source)  # fails early, and clearly, if the source is gone
     import copier  # noqa: PLC0415 - needed only when updating; reports start faster
 
-    # Copier removes a file the new release deletes, edited or not: keep the edits.
+    # Copier removes a file the new release deletes, edited or not: keep the edits. It
+    # skips a release's change to a file the service deleted or renamed: name those.
     try:
-        edited = contents(path, local_changes(service).modified)
+        changes, gone = _compared(service)
     except TemplateError:  # the recorded version no longer renders: Copier will say so
-        edited = {}
+        changes, gone = LocalChanges(), {}
+    edited = contents(path, changes.modified)
+    moved = renames(path, rendered) if gone and (rendered := _render_commit(path)) else {}
     try:
         copier.run_update(
             path,
@@ -461,4 +493,18 @@ def update(path: Path, data: Mapping[str, object], to: str | None = None) -> Upd
     kept = keep_deleted_edits(path, edited)
     changed = uncommitted(path)
     conflicts = _conflicted(path, changed)
-    return UpdateOutcome(read_service(path), service.version, changed, conflicts, kept)
+    updated = read_service(path)
+    missed = []
+    if gone:
+        with tempfile.TemporaryDirectory(prefix="blueprint-release-") as scratch:
+            released = render_recorded(updated, Path(scratch) / "released")
+            missed = missed_changes(gone, released, moved)
+    return UpdateOutcome(updated, service.version, changed, conflicts, kept, missed)
+
+
+def _render_commit(path: Path) -> str | None:
+    """The commit that last wrote the answers file (the last render or update), if any."""
+    try:
+        return git(path, "log", "-1", "--format=%H", "--", ANSWERS_FILE).strip() or None
+    except subprocess.CalledProcessError:
+        return None

@@ -11,6 +11,7 @@ checks went.
 import functools
 import re
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
@@ -66,8 +67,14 @@ def description(
     changelog: str,
     conflicts: list[str],
     failed_steps: list[str] | None,
+    kept: Sequence[str] = (),
+    missed: Sequence[str] = (),
 ) -> str:
-    """The Markdown body. ``failed_steps``: ``None`` when the checks did not run."""
+    """The Markdown body. ``failed_steps``: ``None`` when the checks did not run.
+
+    ``kept``: edited files the release deletes (kept as ``<file>.orig``); ``missed``:
+    files the service deleted or renamed whose changes in the release Copier skipped.
+    """
     lines = [
         f"# Update {service} to Service Blueprint {target}",
         "",
@@ -82,6 +89,16 @@ def description(
         lines += ["", *(f"- `{name}`" for name in conflicts)]
     else:
         lines.append("None.")
+    if kept:
+        lines += ["", "## Edited files the release deletes", ""]
+        lines.append("Your version of each is kept beside it as `<file>.orig`; move what you")
+        lines.append("need into the release's layout, then delete the `.orig` files:")
+        lines += ["", *(f"- `{name}`" for name in kept)]
+    if missed:
+        lines += ["", "## Release changes this service did not receive", ""]
+        lines.append("The release changes these files, which this service deleted or renamed;")
+        lines.append("Copier skips them. Apply what applies by hand:")
+        lines += ["", *(f"- `{name}`" for name in missed)]
     lines += ["", "## Checks", ""]
     if failed_steps is None:
         lines.append("Not run here (`--no-validate`, or conflicts): the service's CI runs them.")

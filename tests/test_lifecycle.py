@@ -707,6 +707,38 @@ def test_an_edit_to_a_file_the_release_deletes_is_kept_as_orig(
     assert ".pre-commit-config.yaml.orig" in outcome.changed
 
 
+def test_release_changes_to_files_deleted_or_renamed_here_are_named(
+    releases: Path, render: Render
+) -> None:
+    template = releases / "template"
+    for name in (".dockerignore", ".pre-commit-config.yaml"):  # the next release changes both
+        (template / name).write_text((template / name).read_text("utf-8") + "# 0.3.0\n", "utf-8")
+    commit_everything(releases, "release 0.3.0", tag="v0.3.0")
+    project = render(NEW)
+    git(project, "rm", "--quiet", ".dockerignore")  # deleted here, changed by the release
+    git(project, "mv", ".pre-commit-config.yaml", "hooks.yaml")  # renamed here, changed
+    git(project, "rm", "--quiet", "compose.yaml")  # deleted here, the release leaves it
+    commit_everything(project, "our layout")
+
+    result = CliRunner().invoke(
+        app, ["update", str(project), "--to", "v0.3.0", "--no-validate", "--json"]
+    )
+
+    assert result.exit_code == 0, result.output
+    reported = json.loads(result.stdout)
+    assert reported["missed"] == [
+        {"path": ".dockerignore", "renamed_to": None},
+        {"path": ".pre-commit-config.yaml", "renamed_to": "hooks.yaml"},
+    ]
+    assert (reported["previous"], reported["version"]) == (NEW, "v0.3.0")
+    said = " ".join(result.stderr.split())
+    assert "changed by the release, but deleted or renamed here" in said
+    assert ".pre-commit-config.yaml (renamed to hooks.yaml)" in said
+    # Copier skipped both: nothing was brought back, nothing changed in the renamed file.
+    assert not (project / ".dockerignore").exists()
+    assert "# 0.3.0" not in (project / "hooks.yaml").read_text("utf-8")
+
+
 def test_check_fails_on_committed_conflict_markers_and_paths_are_recorded_absolute(
     releases: Path, render: Render, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
