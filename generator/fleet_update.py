@@ -28,9 +28,11 @@ from generator.errors import BlueprintError
 from generator.fleet import find_services
 from generator.guards import Missed
 from generator.lifecycle import (
+    IDENTIFYING_QUESTIONS,
     Service,
     git,
     outcome_json,
+    position,
     read_service,
     template_versions,
     uncommitted,
@@ -164,14 +166,24 @@ def _update_in_process(worktree: Path, target: str) -> _Updated:
     return _Updated(list(outcome["conflicts"]), list(outcome["kept"]), missed)
 
 
-def _left_alone(path: Path, version: str | None, target: str | None) -> FleetResult | None:
-    """Why this service is not updated now (``None``: it is)."""
+def _left_alone(
+    path: Path, version: str | None, target: str | None, to: str | None
+) -> FleetResult | None:
+    """Why this service is not updated now (``None``: it is).
+
+    ``to``: the version asked for (``None``: the newest release, which is ``target``).
+    """
     if dirty := uncommitted(path):
         return FleetResult(path, "skipped", f"uncommitted changes: {', '.join(dirty[:3])}")
     if target is None:
         return FleetResult(path, "skipped", "the template source has no release tags")
     if target == version:
         return FleetResult(path, "current", f"already on {target}")
+    where = position(version, [target])
+    if where.state in {"current", "ahead"}:  # on a commit past the target: never go back
+        label = f"{where.base} (+{where.commits})" if where.commits else str(where.base)
+        outcome = "current" if where.state == "ahead" and to is None else "skipped"
+        return FleetResult(path, outcome, f"already past {target}: on {label}")
     branch = BRANCH_PREFIX + target
     if _branch_exists(path, branch) and not _only_ours(path, branch):
         return FleetResult(path, "kept", f"{branch} has commits of its own: left as it is", branch)
@@ -200,10 +212,10 @@ def _update_one(
     push: Push | None = None,
 ) -> FleetResult:
     try:
-        service = read_service(path)
+        service = read_service(path, IDENTIFYING_QUESTIONS)
         releases = template_versions(service.source)
         target = to or (releases[-1] if releases else None)
-        if (reason := _left_alone(path, service.version, target)) is not None:
+        if (reason := _left_alone(path, service.version, target, to)) is not None:
             return reason
         assert target is not None  # noqa: S101 - _left_alone skips a source without releases
         branch = BRANCH_PREFIX + target

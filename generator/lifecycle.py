@@ -365,7 +365,7 @@ def check(path: Path) -> Standing:
         NotAServiceError: ``path`` is not a service of this template.
         TemplateError: The template's source no longer resolves, or cannot be rendered.
     """
-    service = read_service(path)
+    service = read_service(path, IDENTIFYING_QUESTIONS)
     versions = template_versions(service.source)
     if not _is_work_tree(path):
         message = f"{path} is not a git working tree: commit the service to git to check it"
@@ -459,7 +459,7 @@ def update(path: Path, data: Mapping[str, object], to: str | None = None) -> Upd
         DirtyProjectError: The working tree has uncommitted changes.
         TemplateError: The template's source no longer resolves, or Copier failed.
     """
-    service = read_service(path)
+    service = read_service(path, IDENTIFYING_QUESTIONS)
     if dirty := uncommitted(path):
         listed = ", ".join(dirty[:_LISTED]) + (" …" if len(dirty) > _LISTED else "")
         message = f"{path} has uncommitted changes ({listed}); commit or stash them first"

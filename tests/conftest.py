@@ -1,9 +1,11 @@
 """Shared fixtures: one template snapshot per session, one render per answer set."""
 
+import json
 import os
 import shutil
 import socket
 import subprocess
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -317,3 +319,45 @@ def tagged_clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert len(made) >= len(RELEASES), "the release history is missing: a full clone is needed"
     assert [release.tag for release in made] == [r.tag for r in releases.releases(clone)]
     return clone
+
+
+_RENDER_RELEASE = """
+import sys, json, copier
+source, ref, destination, data = sys.argv[1:5]
+copier.run_copy(source, destination, vcs_ref=ref, data=json.loads(data), defaults=True,
+                unsafe=True, quiet=True)
+"""
+
+
+def render_release(
+    clone: Path, tag: str, answers: Mapping[str, Any], destination: Path, *, own_code: bool
+) -> dict[str, bytes]:
+    """Render ``tag`` of ``clone`` in a fresh interpreter; return the project's files.
+
+    ``own_code``: the release's own ``generator`` package first on the path (a worktree of
+    its tag); otherwise the installed one renders it.
+    """
+    environment = os.environ | {"PYTHONDONTWRITEBYTECODE": "1"}
+    environment.pop("PYTHONPATH", None)
+    if own_code:
+        worktree = destination.parent / f"{destination.name}-code"
+        git(clone, "worktree", "add", "--quiet", "--detach", str(worktree), tag)
+        environment["PYTHONPATH"] = str(worktree)
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _RENDER_RELEASE,
+            str(clone),
+            tag,
+            str(destination),
+            json.dumps(answers),
+        ],
+        cwd=destination.parent,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return project_files(destination)

@@ -7,14 +7,11 @@ the installed generator must give the same bytes, through
 :class:`generator.release.ReleaseExtension`.
 """
 
-import json
-import os
 import subprocess
 import sys
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -34,6 +31,7 @@ from tests.conftest import (
     commit_everything,
     git,
     project_files,
+    render_release,
 )
 
 pytestmark = pytest.mark.xdist_group("releases")
@@ -48,34 +46,6 @@ ANSWER_SETS: Mapping[str, Mapping[str, str]] = {
     "defaults": {},
     "three-entities": {"entities": yaml.safe_dump(THREE_ENTITIES, sort_keys=False)},
 }
-_RENDER = """
-import sys, json, copier
-source, ref, destination, data = sys.argv[1:5]
-copier.run_copy(source, destination, vcs_ref=ref, data=json.loads(data), defaults=True,
-                unsafe=True, quiet=True)
-"""
-
-
-def _render(
-    clone: Path, tag: str, answers: Mapping[str, Any], destination: Path, *, own_code: bool
-) -> dict[str, bytes]:
-    """Render ``tag`` in a fresh interpreter: with its own package first, or the installed one."""
-    environment = os.environ | {"PYTHONDONTWRITEBYTECODE": "1"}
-    environment.pop("PYTHONPATH", None)
-    if own_code:
-        worktree = destination.parent / f"{destination.name}-code"
-        git(clone, "worktree", "add", "--quiet", "--detach", str(worktree), tag)
-        environment["PYTHONPATH"] = str(worktree)
-    completed = subprocess.run(
-        [sys.executable, "-c", _RENDER, str(clone), tag, str(destination), json.dumps(answers)],
-        cwd=destination.parent,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    return project_files(destination)
 
 
 def test_the_script_finds_every_release_so_far(tagged_clone: Path) -> None:
@@ -101,8 +71,8 @@ def test_a_release_renders_as_itself_with_the_installed_generator(
     tagged_clone: Path, tmp_path: Path, tag: str, answer_set: str
 ) -> None:
     answers = ANSWER_SETS[answer_set]
-    own = _render(tagged_clone, tag, answers, tmp_path / "own", own_code=True)
-    installed = _render(tagged_clone, tag, answers, tmp_path / "installed", own_code=False)
+    own = render_release(tagged_clone, tag, answers, tmp_path / "own", own_code=True)
+    installed = render_release(tagged_clone, tag, answers, tmp_path / "installed", own_code=False)
 
     assert len(own) > 30
     assert installed.keys() == own.keys()
@@ -113,21 +83,23 @@ def test_many_to_many_at_0_7_0_renders_with_0_7_0s_code(tagged_clone: Path, tmp_
     # The skew once observed: 0.7.0's templates with a later generator wrote `link_(` and
     # an OpenAPI parameter the routes did not have.
     answers = {"entities": MANY_TO_MANY}
-    own = _render(tagged_clone, "v0.7.0", answers, tmp_path / "own", own_code=True)
-    installed = _render(tagged_clone, "v0.7.0", answers, tmp_path / "installed", own_code=False)
+    own = render_release(tagged_clone, "v0.7.0", answers, tmp_path / "own", own_code=True)
+    installed = render_release(
+        tagged_clone, "v0.7.0", answers, tmp_path / "installed", own_code=False
+    )
 
     assert any("task_tags" in name or b"task_tags" in body for name, body in own.items())
     assert installed == own
 
 
 @pytest.mark.usefixtures("git_identity")
-def test_a_service_of_0_1_0_updates_to_0_7_0_as_a_fresh_render(
+def test_a_service_of_0_1_0_updates_to_0_7_0_as_a_freshrender_release(
     tagged_clone: Path, tmp_path: Path
 ) -> None:
     service = tmp_path / "service"
-    _render(tagged_clone, "v0.1.0", {}, service, own_code=False)
+    render_release(tagged_clone, "v0.1.0", {}, service, own_code=False)
     commit_everything(service, "rendered at 0.1.0")
-    fresh = _render(tagged_clone, "v0.7.0", {}, tmp_path / "fresh", own_code=False)
+    fresh = render_release(tagged_clone, "v0.7.0", {}, tmp_path / "fresh", own_code=False)
 
     subprocess.run(
         [
@@ -149,7 +121,7 @@ def test_a_service_of_0_1_0_updates_to_0_7_0_as_a_fresh_render(
 @pytest.mark.usefixtures("git_identity")
 def test_a_service_nobody_touched_has_no_local_changes(tagged_clone: Path, tmp_path: Path) -> None:
     service = tmp_path / "service"
-    _render(tagged_clone, "v0.7.0", {"entities": MANY_TO_MANY}, service, own_code=False)
+    render_release(tagged_clone, "v0.7.0", {"entities": MANY_TO_MANY}, service, own_code=False)
     commit_everything(service, "rendered at 0.7.0")
 
     assert local_changes(read_service(service)).files == []
