@@ -96,17 +96,19 @@ def _changed_since_render(path: Path) -> int | None:
 
     Two git processes for a service whose last commit is its render or update (``status``
     and ``log``), a third for one with commits since (the committed changes): a fleet
-    report runs these for a thousand services.
+    report runs these for a thousand services. Only the service's folder counts (``-- .``):
+    a service may share its repository with others.
     """
     try:
         head, changed = _worktree_changes(
-            git(path, "status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all")
+            git(path, "status", "--porcelain=v2", "--branch", "-z", "-uall", "--", ".")
         )
         rendered = git(path, "log", "-1", "--format=%H", "--", ANSWERS_FILE).strip()
         if not rendered:
             return None
         if rendered != head:
-            changed.update(git(path, "diff", "--name-only", "-z", rendered, "HEAD").split("\0"))
+            committed = git(path, "diff", "--name-only", "-z", rendered, "HEAD", "--", ".")
+            changed.update(committed.split("\0"))
     except (subprocess.CalledProcessError, OSError):
         return None
     changed.discard("")

@@ -153,6 +153,26 @@ def test_changed_files_count_every_kind_of_change_since_the_render(
     assert row.changed_files == len(expected)
 
 
+def test_services_sharing_a_repository_count_only_their_own_changes(
+    tmp_path: Path, source: Path
+) -> None:
+    repository = tmp_path / "monorepo"
+    for name in ("billing", "orders"):
+        folder = repository / "services" / name
+        folder.mkdir(parents=True)
+        text = yaml.safe_dump(answers(source, "v0.8.0", project_slug=name), sort_keys=False)
+        (folder / ".copier-answers.yml").write_text(text, "utf-8")
+    commit_everything(repository, "both rendered")
+    orders = repository / "services" / "orders"
+    (orders / "committed.py").write_text("\n", "utf-8")
+    commit_everything(repository, "an orders change")
+    (orders / "untracked.py").write_text("\n", "utf-8")
+
+    rows = {row.name: row.changed_files for row in fleet_status([repository])}
+
+    assert rows == {"billing": 0, "orders": 2}
+
+
 def test_changed_files_is_unknown_without_a_commit_of_the_answers(
     tmp_path: Path, source: Path
 ) -> None:
