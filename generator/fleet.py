@@ -24,6 +24,7 @@ from generator.lifecycle import (
     git,
     position,
     read_answers,
+    render_commit,
     service_from,
     template_versions,
 )
@@ -103,8 +104,8 @@ def _changed_since_render(path: Path) -> int | None:
         head, changed = _worktree_changes(
             git(path, "status", "--porcelain=v2", "--branch", "-z", "-uall", "--", ".")
         )
-        rendered = git(path, "log", "-1", "--format=%H", "--", ANSWERS_FILE).strip()
-        if not rendered:
+        rendered = render_commit(path)
+        if rendered is None:
             return None
         if rendered != head:
             committed = git(path, "diff", "--name-only", "-z", rendered, "HEAD", "--", ".")

@@ -70,7 +70,7 @@ class Service:
 
 
 #: libyaml's parser where PyYAML was built with it: a fleet report reads a thousand answers
-#: files, and the pure-Python parser spends about 15 ms on each.
+#: files, and the pure-Python parser took most of its time.
 _YAML_LOADER: Final = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -474,7 +474,7 @@ def update(path: Path, data: Mapping[str, object], to: str | None = None) -> Upd
     except TemplateError:  # the recorded version no longer renders: Copier will say so
         changes, gone = LocalChanges(), {}
     edited = contents(path, changes.modified)
-    moved = renames(path, rendered) if gone and (rendered := _render_commit(path)) else {}
+    moved = renames(path, rendered) if gone and (rendered := render_commit(path)) else {}
     try:
         copier.run_update(
             path,
@@ -502,7 +502,7 @@ def update(path: Path, data: Mapping[str, object], to: str | None = None) -> Upd
     return UpdateOutcome(updated, service.version, changed, conflicts, kept, missed)
 
 
-def _render_commit(path: Path) -> str | None:
+def render_commit(path: Path) -> str | None:
     """The commit that last wrote the answers file (the last render or update), if any."""
     try:
         return git(path, "log", "-1", "--format=%H", "--", ANSWERS_FILE).strip() or None
