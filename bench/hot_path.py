@@ -92,7 +92,9 @@ def render(scratch: Path, database: str) -> Path:
     return project
 
 
-def in_process(project: Path, database: str, args: argparse.Namespace, scratch: Path) -> dict:
+def in_process(
+    project: Path, database: str, args: argparse.Namespace, scratch: Path
+) -> dict[str, dict[str, float]]:
     """The child's medians for one database."""
     arguments: dict[str, object] = {
         "package": "task_service",
@@ -126,7 +128,7 @@ def cold_start(python: Path, command: list[str], env: dict[str, str], cwd: Path)
     """Seconds from launching ``command`` to the first 200 of its ``/health``."""
     port = _free_port()
     started = time.perf_counter()
-    server = subprocess.Popen(  # noqa: S603 - our own interpreter
+    server = subprocess.Popen(
         [str(python), *command, "--port", str(port)],
         cwd=cwd,
         env=env,
@@ -138,7 +140,7 @@ def cold_start(python: Path, command: list[str], env: dict[str, str], cwd: Path)
         while True:
             try:
                 url = f"http://127.0.0.1:{port}/health"
-                with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
+                with urllib.request.urlopen(url, timeout=2) as response:
                     if response.status == 200:  # noqa: PLR2004
                         return time.perf_counter() - started
             except (OSError, urllib.error.URLError):
@@ -200,12 +202,12 @@ def main() -> int:
         first = projects[databases[0]]
         starts = cold_starts(first, args.cold_starts, scratch) if args.cold_starts else {}
 
-    print(  # noqa: T201
+    print(
         f"CPU µs per request, in-process, median of {args.rounds} alternating rounds of "
         f"{args.requests} requests"
     )
-    print("| operation | database | service | bare FastAPI | bare Starlette | service / bare |")  # noqa: T201
-    print("| --- | --- | ---: | ---: | ---: | ---: |")  # noqa: T201
+    print("| operation | database | service | bare FastAPI | bare Starlette | service / bare |")
+    print("| --- | --- | ---: | ---: | ---: | ---: |")
     for database, figures in results.items():
         for operation in ("item", "list", "create"):
             service = figures[f"{operation}/service"]["median_us"]
@@ -213,12 +215,12 @@ def main() -> int:
             floor = figures.get(f"{operation}/starlette", {}).get("median_us")
             goal = GOALS.get((operation, database))
             verdict = f" (goal ≤ {goal[1]})" if goal else ""
-            print(  # noqa: T201
+            print(
                 f"| {operation} | {database} | {service:,.0f} | {bare:,.0f} | "
                 f"{'' if floor is None else f'{floor:,.0f}'} | {service / bare:.2f}{verdict} |"
             )
     if starts:
-        print(  # noqa: T201
+        print(
             f"cold start to the first 200 of /health, median of {args.cold_starts}: "
             f"service {starts['service']:.2f} s, bare FastAPI {starts['bare']:.2f} s "
             f"(PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', 'unset')})"

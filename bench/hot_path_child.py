@@ -21,6 +21,7 @@ process).
 """
 
 import asyncio
+import cProfile
 import datetime
 import gc
 import importlib
@@ -30,7 +31,6 @@ import statistics
 import sys
 import time
 import uuid
-from pathlib import Path
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -44,17 +44,20 @@ from starlette.routing import Route
 App = Callable[..., Awaitable[None]]
 SECRET = "bench-Kq7vX2mL9pT4wR8zN1bC5fH3jD6sG0aYe"  # noqa: S105 - a throwaway key
 TENANT, USER = "acme", "alice"
+OK, CREATED = 200, 201
 
 
 class Client:
     """Sends requests straight into an ASGI app and returns (status, body)."""
 
     def __init__(self, app: App, state: dict[str, Any]) -> None:
+        """Send to ``app``, with ``state`` (its lifespan's) in every request's scope."""
         self.app, self.state = app, state
 
     async def request(
         self, method: str, path: str, headers: list[tuple[bytes, bytes]], body: bytes = b""
     ) -> tuple[int, bytes]:
+        """One request, answered in full."""
         raw_path, _, query = path.partition("?")
         scope = {
             "type": "http",
@@ -238,12 +241,29 @@ async def databases(arguments: dict[str, Any]) -> tuple[str, str | None, str]:
             hide_password=False
         )
 
-    return as_role("bench_run"), as_role("bench_owner"), database.render_as_string(
-        hide_password=False
+    return (
+        as_role("bench_run"),
+        as_role("bench_owner"),
+        database.render_as_string(hide_password=False),
     )
 
 
+async def profile(
+    arguments: dict[str, Any],
+    clients: dict[str, Client],
+    cases: dict[tuple[str, str], Callable[[int], Awaitable[int]]],
+) -> None:
+    """Write a cProfile of one case ("operation/app") to ``profile_file``."""
+    operation, app = arguments["profile"].split("/")
+    profiler = cProfile.Profile()
+    profiler.enable()
+    await measure(clients[app], cases[operation, app], arguments["requests"])
+    profiler.disable()
+    profiler.dump_stats(arguments["profile_file"])
+
+
 async def main(arguments: dict[str, Any]) -> dict[str, Any]:
+    """Set up the three apps, then measure every case (or profile one)."""
     package = arguments["package"]
     url, owner_url, bare_url = await databases(arguments)
     config = importlib.import_module(f"{package}.config")
@@ -276,16 +296,16 @@ async def main(arguments: dict[str, Any]) -> dict[str, Any]:
     for n in range(50):
         body = json.dumps({"title": f"row {n}"}).encode()
         status, answer = await clients["service"].request("POST", "/api/v1/tasks", headers, body)
-        assert status == 201, answer  # noqa: S101
+        assert status == CREATED, answer  # noqa: S101
         ids.append(json.loads(answer)["id"])
     item_path = f"/api/v1/tasks/{ids[0]}"
     status, item_bytes = await clients["service"].request("GET", item_path, headers)
-    assert status == 200, item_bytes  # noqa: S101
+    assert status == OK, item_bytes  # noqa: S101
     bare = bare_app(package, bare_url, json.loads(item_bytes)["status"])
     clients["bare"] = Client(bare, {})
     clients["starlette"] = Client(starlette_app(item_bytes), {})
     status, bare_bytes = await clients["bare"].request("GET", item_path, headers)
-    assert status == 200, bare_bytes  # noqa: S101
+    assert status == OK, bare_bytes  # noqa: S101
 
     def getter(name: str, path: str) -> Callable[[int], Awaitable[int]]:
         async def send(_: int) -> int:
@@ -315,24 +335,8 @@ async def main(arguments: dict[str, Any]) -> dict[str, Any]:
     requests = arguments["requests"]
     for case, send in cases.items():  # warm up: imports, caches, pools
         await measure(clients[case[1]], send, max(requests // 10, 5))
-    if profiled := arguments.get("profile"):  # "operation/app": a cProfile, not a measure
-        import cProfile  # noqa: PLC0415
-
-        operation, app = profiled.split("/")
-        if arguments.get("pyinstrument"):
-            import pyinstrument  # noqa: PLC0415
-
-            sampler = pyinstrument.Profiler(interval=0.0002, async_mode="disabled")
-            sampler.start()
-            await measure(clients[app], cases[operation, app], requests)
-            sampler.stop()
-            Path(arguments["profile_file"]).write_text(sampler.output_text(show_all=False))
-        else:
-            profiler = cProfile.Profile()
-            profiler.enable()
-            await measure(clients[app], cases[operation, app], requests)
-            profiler.disable()
-            profiler.dump_stats(arguments["profile_file"])
+    if arguments.get("profile"):
+        await profile(arguments, clients, cases)
         await stop_service()
         return {}
     order = list(cases)
@@ -354,4 +358,4 @@ async def main(arguments: dict[str, Any]) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(main(json.loads(sys.argv[1])))))  # noqa: T201
+    print(json.dumps(asyncio.run(main(json.loads(sys.argv[1])))))
