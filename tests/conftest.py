@@ -32,7 +32,8 @@ EXTREME_ANSWERS: Mapping[str, str] = {
     "python_version": "3.12",
     # Entity, field, state and workflow-field names at their length limits (20), every
     # field type, an ownership field, a many-to-many self-reference (the longest names a
-    # link gets), and an entity with one boolean field only.
+    # link gets), fields named like attributes of SQLAlchemy's ``Row`` (count, index, t),
+    # and an entity with one boolean field only.
     "entities": """
 - name: LineItemAllocationXy
   fields:
@@ -43,6 +44,9 @@ EXTREME_ANSWERS: Mapping[str, str] = {
     a_long_uuid_field_xy: uuid?
     flag: bool
     n: int
+    count: int?
+    index: str?
+    t: str?
     ratio: float
     day: date
     responsible_user_xyz: "str?"
