@@ -16,8 +16,9 @@ and measures the process's CPU time per request, alternating the cases round by 
 - **starlette**: bare Starlette returning the item's bytes from memory (the floor).
 
 Operations: ``item`` (a cached ``GET /api/v1/tasks/{id}``: the service answers from its
-read cache, the bare app reads the database), ``list`` (``GET /api/v1/tasks``, a page of 50
-rows: count and page), ``create`` (``POST /api/v1/tasks``). On PostgreSQL the service
+read cache, the bare app reads the database), ``list`` (``GET /api/v1/tasks``, the first
+page of 50 of the tenant's 1,000 rows: count and page), ``create`` (``POST
+/api/v1/tasks``, into another tenant, so the lists' rows stay the same). On PostgreSQL the service
 runs as a role bound by row-level security; the bare app as the superuser.
 
 Then the cold start: from launching ``python -m task_service serve`` (SQLite, migrating

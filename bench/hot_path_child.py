@@ -12,7 +12,10 @@ is a scope, a receive and a send), and measures the process's CPU time per reque
 - **starlette**: bare Starlette answering the service's bytes for the item from memory
   (the floor of any ASGI app).
 
-Arguments (one JSON object): package, rounds, requests, and either ``sqlite`` (a file
+The tenant read holds ``rows`` rows (1,000 by default; lists read the first 50 of them);
+creates go to another tenant, so every round reads the same rows.
+
+Arguments (one JSON object): package, rounds, requests, rows, and either ``sqlite`` (a file
 path) or ``postgres`` (a superuser URL): then a fresh database is made, owned by a
 ``bench_owner`` role that migrates it, served as a ``bench_run`` role that may only read
 and write rows, as a deployment does (row-level security binds both); the bare app
@@ -44,6 +47,8 @@ from starlette.routing import Route
 App = Callable[..., Awaitable[None]]
 SECRET = "bench-Kq7vX2mL9pT4wR8zN1bC5fH3jD6sG0aYe"  # noqa: S105 - a throwaway key
 TENANT, USER = "acme", "alice"
+#: Creates go to another tenant: the lists read the same rows all run long.
+WRITER = "writes"
 OK, CREATED = 200, 201
 
 
@@ -161,7 +166,7 @@ def bare_app(package: str, url: str, initial: str) -> FastAPI:
         values = {
             **body.model_dump(),
             "id": uuid.uuid4(),
-            "tenant_id": TENANT,
+            "tenant_id": WRITER,
             "created_by": USER,
             "created_at": now,
             "updated_at": now,
@@ -279,21 +284,25 @@ async def main(arguments: dict[str, Any]) -> dict[str, Any]:
     sink = open(os.devnull, "w")  # noqa: SIM115, PTH123 - production writes to stderr
     service = service_main.create_app(settings, log_stream=sink)
     state, stop_service = await started(service)
-    token = tokens.TokenCodec(settings).issue(
-        subject=USER,
-        tenant_id=TENANT,
-        roles=["member"],
-        now=datetime.datetime.now(datetime.UTC),
-        ttl=datetime.timedelta(hours=2),
-    )
-    headers = [
-        (b"host", b"bench"),
-        (b"authorization", f"Bearer {token}".encode()),
-        (b"content-type", b"application/json"),
-    ]
+
+    def headers_of(tenant: str) -> list[tuple[bytes, bytes]]:
+        token = tokens.TokenCodec(settings).issue(
+            subject=USER,
+            tenant_id=tenant,
+            roles=["member"],
+            now=datetime.datetime.now(datetime.UTC),
+            ttl=datetime.timedelta(hours=2),
+        )
+        return [
+            (b"host", b"bench"),
+            (b"authorization", f"Bearer {token}".encode()),
+            (b"content-type", b"application/json"),
+        ]
+
+    headers, writer = headers_of(TENANT), headers_of(WRITER)
     clients = {"service": Client(service, state)}
     ids = []
-    for n in range(50):
+    for n in range(arguments.get("rows", 1000)):
         body = json.dumps({"title": f"row {n}"}).encode()
         status, answer = await clients["service"].request("POST", "/api/v1/tasks", headers, body)
         assert status == CREATED, answer  # noqa: S101
@@ -316,7 +325,7 @@ async def main(arguments: dict[str, Any]) -> dict[str, Any]:
     def poster(name: str) -> Callable[[int], Awaitable[int]]:
         async def send(n: int) -> int:
             body = json.dumps({"title": f"{name} {n}"}).encode()
-            return (await clients[name].request("POST", "/api/v1/tasks", headers, body))[0]
+            return (await clients[name].request("POST", "/api/v1/tasks", writer, body))[0]
 
         return send
 

@@ -27,6 +27,7 @@ class TcpProxy:
         self._flowing = threading.Event()
         self._flowing.set()
         self.port = 0
+        self._acceptor: threading.Thread | None = None
         self._listen()
 
     def _listen(self) -> None:
@@ -37,7 +38,8 @@ class TcpProxy:
         listener.settimeout(0.05)
         self.port = listener.getsockname()[1]
         self._listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+        self._acceptor = threading.Thread(target=self._accept, args=(listener,), daemon=True)
+        self._acceptor.start()
 
     def _accept(self, listener: socket.socket) -> None:
         while self._listener is listener:
@@ -87,6 +89,10 @@ class TcpProxy:
         listener, self._listener = self._listener, None
         if listener is not None:
             listener.close()
+            if self._acceptor is not None:
+                # Its pending accept() holds the port until it returns (within 50 ms):
+                # then :meth:`restore` may listen on the port again at once.
+                self._acceptor.join()
         self._drop_connections()
 
     def stall(self) -> None:
