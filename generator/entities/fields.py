@@ -60,11 +60,6 @@ class Many:
         return f"{naming.singular(self.name)}_id"
 
     @property
-    def pair(self) -> str:
-        """The owner and one target in PascalCase, for message names: ``TaskTag``."""
-        return f"{self.owner}{naming.pascal_case(naming.singular(self.name))}"
-
-    @property
     def fk_owner(self) -> str:
         """The foreign key from the association table to the owner.
 

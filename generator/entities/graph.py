@@ -72,10 +72,6 @@ class RelationGraph:
         """Every many-to-many relation, in declaration order."""
         return [item for spec in self.specs for item in spec.many]
 
-    def handler(self, item: Many) -> str:
-        """The suffix of ``item``'s handlers: its name, or its table if another shares it."""
-        return item.name if [i.name for i in self.links].count(item.name) == 1 else item.table
-
     def linked_to(self, name: str) -> list[Many]:
         """The many-to-many relations whose target is ``name``, in declaration order."""
         return [item for item in self.links if item.target == name]
