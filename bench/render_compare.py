@@ -9,7 +9,9 @@ state; each prints the median CPU time (user + system of the process) and wall t
 min and max. Ratios are of medians:
 
 - blueprint (defaults) / trivial one-file template: what the template costs on top of
-  Copier's own fixed cost;
+  Copier's own fixed cost, compiling every template (``BLUEPRINT_NO_CACHE=1``, a first
+  render) and with the compiled templates cached (a later one; the cache is warmed by one
+  render before the rounds);
 - 50 entities / 1 entity: how render cost grows with the answer;
 - with ``--baseline REF``: the same renders with the template *and* generator code of a
   git ref of this repository (a worktree first on ``sys.path``), e.g. the commit before a
@@ -67,6 +69,8 @@ class Variant:
     template: Path
     answers: dict[str, str]
     code: Path | None = None
+    #: Environment variables of its own (the template cache's folder, or none).
+    variables: dict[str, str] = field(default_factory=dict)
     cpu: list[float] = field(default_factory=list)
     wall: list[float] = field(default_factory=list)
     files: int = 0
@@ -77,6 +81,7 @@ class Variant:
         environment.pop("PYTHONPATH", None)
         if self.code is not None:
             environment["PYTHONPATH"] = str(self.code)
+        environment.update(self.variables)
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         completed = subprocess.run(
@@ -118,11 +123,20 @@ def main() -> int:
         (trivial / "copier.yml").write_text(TRIVIAL_QUESTIONS, "utf-8")
         (trivial / "README.md.jinja").write_text(TRIVIAL_FILE, "utf-8")
         current = _template_copy(REPO, scratch / "current")
+        compile_all = {"BLUEPRINT_NO_CACHE": "1"}
+        cached = {"BLUEPRINT_CACHE_DIR": str(scratch / "template-cache")}
         variants = [
             Variant("trivial one-file template", trivial, {}),
-            Variant("blueprint, defaults (1 entity)", current, {}),
-            Variant("blueprint, 50 entities", current, {"entities": fifty}),
-        ]
+            Variant("blueprint, defaults (1 entity)", current, {}, variables=compile_all),
+            Variant("blueprint, 50 entities", current, {"entities": fifty}, variables=compile_all),
+            Variant("blueprint, defaults, cache warm", current, {}, variables=cached),
+            Variant("blueprint, 50 entities, cache warm", current, {"entities": fifty},
+                    variables=cached),
+        ]  # fmt: skip
+        for warming in variants[3:]:
+            warming.run(scratch / "warm-up")
+            warming.cpu.clear()
+            warming.wall.clear()
         if args.baseline:
             code = scratch / "baseline-code"
             subprocess.run(
@@ -157,11 +171,13 @@ def main() -> int:
 
     print(f"defaults / trivial: {ratio(variants[1], variants[0])}")
     print(f"50 entities / 1 entity: {ratio(variants[2], variants[1])}")
+    print(f"defaults, cache warm / trivial: {ratio(variants[3], variants[0])}")
+    print(f"50 entities / 1 entity, cache warm: {ratio(variants[4], variants[3])}")
     if args.baseline:
-        print(f"{args.baseline} defaults / trivial: {ratio(variants[3], variants[0])}")
-        print(f"{args.baseline} 50 / 1: {ratio(variants[4], variants[3])}")
-        print(f"defaults, now / {args.baseline}: {ratio(variants[1], variants[3])}")
-        print(f"50 entities, now / {args.baseline}: {ratio(variants[2], variants[4])}")
+        print(f"{args.baseline} defaults / trivial: {ratio(variants[5], variants[0])}")
+        print(f"{args.baseline} 50 / 1: {ratio(variants[6], variants[5])}")
+        print(f"defaults, now / {args.baseline}: {ratio(variants[1], variants[5])}")
+        print(f"50 entities, now / {args.baseline}: {ratio(variants[2], variants[6])}")
     return 0
 
 

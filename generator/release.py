@@ -41,6 +41,8 @@ from jinja2 import Environment
 from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
 
+from generator.render_cache import template_cache
+
 PACKAGE: Final = "generator"
 #: Where releases up to 0.7.0 keep their filters; later ones name theirs in
 #: ``generator/__init__.py`` as ``RENDER_EXTENSION``.
@@ -203,9 +205,18 @@ class ReleaseExtension(Extension):
     """
 
     def __init__(self, environment: Environment) -> None:
-        """Let the filters extension of the template's own release set up ``environment``."""
+        """Let the filters extension of the template's own release set up ``environment``.
+
+        Compiled templates are kept between renders (:mod:`generator.render_cache`), keyed
+        by the release's code too: two releases never share an entry.
+        """
         super().__init__(environment)
         self.release = render_extension(template_root(environment))(environment)
+        #: What identifies the render-time code: the release's module (a checkout's is
+        #: named after its sources' digest) and the installed sources.
+        self.cache_identity = f"{type(self.release).__module__} {installed_digest()}"
+        if environment.bytecode_cache is None:
+            environment.bytecode_cache = template_cache(environment)
 
     def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
         """The release extension's source hook."""

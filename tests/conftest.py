@@ -6,7 +6,7 @@ import shutil
 import socket
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,7 +15,7 @@ import pytest
 import yaml
 from pytest_copie.plugin import Copie, Result
 
-from generator import releases
+from generator import releases, render_cache
 from generator.validate import Report, checks_environment, validate_project
 
 REPO = Path(__file__).resolve().parents[1]
@@ -107,6 +107,16 @@ THREE_ENTITIES: list[dict[str, Any]] = yaml.safe_load(
     label: str
 """
 )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def template_cache_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Compiled templates go to a folder of the session's, never to the user's cache."""
+    folder = tmp_path_factory.mktemp("template-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(render_cache.CACHE_DIR_VARIABLE, str(folder))
+        patch.delenv(render_cache.NO_CACHE_VARIABLE, raising=False)
+        yield folder
 
 
 @pytest.fixture(scope="session")
