@@ -7,6 +7,7 @@ generator is that release). No filter reads the clock, the network, the environm
 the file system.
 """
 
+import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from typing import Any, Final
@@ -250,16 +251,39 @@ def _compile_each_string_once(environment: Environment) -> None:
     compiled: dict[str, Template] = {}
 
     def from_string(
-        source: str | nodes.Template,
+        source: object,
         globals: MutableMapping[str, Any] | None = None,
         template_class: type[Template] | None = None,
     ) -> Template:
-        if not isinstance(source, str) or globals is not None or template_class is not None:
-            return compile_string(source, globals, template_class)
+        if isinstance(source, nodes.Template) or globals is not None or template_class:
+            return compile_string(source, globals, template_class)  # type: ignore[arg-type]
+        # Copier also hands over answers' values as they are (``when: true``): Jinja reads
+        # any value as its text.
+        source = str(source)
         if source in compiled:
             environment.preprocess(source)
         else:
-            compiled[source] = compile_string(source)
+            compiled[source] = _from_cache(environment, source) or compile_string(source)
         return compiled[source]
 
     environment.from_string = from_string  # type: ignore[method-assign]
+
+
+def _from_cache(environment: Environment, source: str) -> Template | None:
+    """``source`` compiled by way of the environment's bytecode cache, if it has one.
+
+    Jinja keeps only loaded templates there; a string gets a name of its own content, so
+    each distinct string has one entry (:mod:`generator.render_cache`).
+    """
+    cache = environment.bytecode_cache
+    if cache is None:
+        return None
+    name = f"<string {hashlib.sha256(source.encode()).hexdigest()}>"
+    bucket = cache.get_bucket(environment, name, None, source)
+    if bucket.code is None:
+        bucket.code = environment.compile(source)
+        cache.set_bucket(bucket)
+    else:
+        environment.preprocess(source)  # as a compile would (see above)
+    code_globals = environment.make_globals(None)
+    return environment.template_class.from_code(environment, bucket.code, code_globals, None)

@@ -15,13 +15,13 @@ from tests.conftest import project_files
 
 @pytest.fixture
 def compiled(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The file templates Jinja compiles from source while the test runs, by name."""
+    """What Jinja compiles from source while the test runs: file templates by name, and
+    strings (paths, answer defaults, validators) as ``<string>``."""
     names: list[str] = []
     original = jinja2.Environment.compile
 
     def counting(self: Environment, source: Any, name: str | None = None, *args: Any) -> Any:
-        if name is not None:
-            names.append(name)
+        names.append(name or "<string>")
         return original(self, source, name, *args)
 
     monkeypatch.setattr(jinja2.Environment, "compile", counting)
@@ -45,8 +45,8 @@ def test_a_warm_cache_renders_the_same_bytes_without_compiling(
     compiled.clear()
     second = _render(template_dir, tmp_path / "second")
 
-    assert compiled_first > 50, compiled_first  # every file template, the first time
-    assert compiled == []  # none the second
+    assert compiled_first > 50, compiled_first  # every template, the first time
+    assert compiled == []  # none the second: neither a file template nor a string
     assert second == first
     assert len(list(cache.iterdir())) >= compiled_first
     assert cache.stat().st_mode & 0o777 == 0o700
