@@ -7,6 +7,7 @@ its exit code here, in one place (:func:`_handle_errors`).
 import collections
 import dataclasses
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,6 +37,7 @@ from generator.lifecycle import (
 )
 from generator.render import parse_data, render
 from generator.validate import (
+    ALONGSIDE,
     OPENAPI_DOCUMENT,
     Report,
     Step,
@@ -84,19 +86,27 @@ def main(
 
 def _run_validation(project: Path, console: Console, *, refresh_openapi: bool = False) -> Report:
     status = console.status("")
+    running: list[str] = []  # the tests run alongside the other checks
 
     def started(step: Step) -> None:
-        status.update(f"[bold]{step.name}[/] …")
+        running.append(step.name)
+        status.update(f"[bold]{', '.join(running)}[/] …")
 
     def finished(result: StepResult) -> None:
+        running.remove(result.step.name)
+        status.update(f"[bold]{', '.join(running)}[/] …")
         mark = "[green]✓[/]" if result.passed else "[red]✗[/]"
         console.print(f"{mark} {result.step.name} ({result.seconds:.1f}s)")
 
+    began = time.perf_counter()
     with status:
         report = validate_project(
             project, on_start=started, on_done=finished, refresh_openapi=refresh_openapi
         )
-    table = Table(title=f"Checks of {project}")
+    table = Table(
+        title=f"Checks of {project}",
+        caption=f"{time.perf_counter() - began:.1f}s in all: {ALONGSIDE} ran alongside the others",
+    )
     table.add_column("step")
     table.add_column("time", justify="right")
     table.add_column("result")

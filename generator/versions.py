@@ -41,6 +41,7 @@ DEVELOPMENT: Final[Mapping[str, str]] = MappingProxyType(
         "pre-commit": "4.7.0",
         "pytest": "9.2.0",
         "pytest-cov": "7.1.0",
+        "pytest-xdist": "3.8.0",
         "ruff": "0.17.5",
     }
 )
@@ -80,4 +81,5 @@ ALL: Final[Mapping[str, str]] = MappingProxyType({**RUNTIME, **DEVELOPMENT, **BU
 IMPORT_NAMES: Final[frozenset[str]] = frozenset(
     {name.replace("-", "_") for name in ALL}
     | {"importlinter", "jwt", "mako", "pytest_cov", "starlette", "typing_extensions", "uv_build"}
+    | {"xdist"}
 )
