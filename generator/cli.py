@@ -103,10 +103,8 @@ def _run_validation(project: Path, console: Console, *, refresh_openapi: bool = 
         report = validate_project(
             project, on_start=started, on_done=finished, refresh_openapi=refresh_openapi
         )
-    table = Table(
-        title=f"Checks of {project}",
-        caption=f"{time.perf_counter() - began:.1f}s in all: {ALONGSIDE} ran alongside the others",
-    )
+    elapsed = time.perf_counter() - began
+    table = Table(title=f"Checks of {project}")
     table.add_column("step")
     table.add_column("time", justify="right")
     table.add_column("result")
@@ -114,6 +112,7 @@ def _run_validation(project: Path, console: Console, *, refresh_openapi: bool = 
         outcome = "[green]passed[/]" if result.passed else f"[red]failed ({result.returncode})[/]"
         table.add_row(result.step.name, f"{result.seconds:.1f}s", outcome)
     console.print(table)
+    console.print(f"{elapsed:.1f}s in all: {ALONGSIDE} ran alongside the other checks")
     for result in report.results:
         if not result.passed:
             tail = "\n".join(result.output.splitlines()[-FAILURE_TAIL_LINES:])
