@@ -1,20 +1,27 @@
-"""Throughput of the rendered service's `GET /api/v1/tasks/{id}` against a bare FastAPI app.
+"""Throughput of the rendered service against a bare FastAPI app doing the same work.
 
 Usage: python bench/service_throughput.py [--seconds 10] [--connections 32] [--rounds 3]
+       [--operations item,list,create] [--rows 1000]
 
 Renders the default answers into a scratch folder and installs it with uv. Then, in one
-run, alternating round by round, loads two servers with wrk (Debian's `wrk`; install it with
-`apt-get install wrk`), each under uvicorn with one worker on 127.0.0.1, on SQLite:
+run, alternating round by round, loads three servers with wrk (Debian's `wrk`; install it
+with `apt-get install wrk`), each under uvicorn with one worker on 127.0.0.1, on SQLite:
 
 - **service**: the rendered service, the full production path: request id middleware,
   access log (JSON lines to a file), JWT verification, tenancy, permission check, the bus,
   the read cache (memory, so after the first read the row comes from the cache).
 - **service, metrics off**: the same service with ``METRICS_ENABLED=false``: the difference
   to **service** is what the metrics middleware costs.
-- **bare**: a FastAPI app with one route that reads the same row with SQLAlchemy on every
-  request and returns it as JSON; no middleware, no auth, no logging.
+- **bare**: ``bench/hot_path_child.py``'s bare app (FastAPI doing the same database work
+  with SQLAlchemy Core on the service's table and answering with the service's own
+  Pydantic schemas; no middleware, no auth, no logging), served by uvicorn.
 
-Prints requests/s, p50 and p99 latency per server (median over the rounds) and the ratios.
+Operations: ``item`` (``GET /api/v1/tasks/{id}``: the service answers from its read
+cache, the bare app reads the database), ``list`` (``GET /api/v1/tasks?limit=50``: the
+first page of the tenant's ``--rows`` rows, counted), ``create`` (``POST /api/v1/tasks``
+into another tenant, so the listed rows stay the same; wrk sends the body with a Lua
+script). Prints requests/s, p50 and p99 latency per operation and server (median over
+the rounds) and the ratios.
 """
 
 import argparse
@@ -36,33 +43,27 @@ from uv import find_uv_bin
 
 REPO = Path(__file__).resolve().parents[1]
 SECRET = "bench-Kq7vX2mL9pT4wR8zN1bC5fH3jD6sG0aYe"  # noqa: S105 - a throwaway key
-BARE_APP = '''
-"""The baseline: one route, the same SQLite read, nothing else."""
+BENCH = Path(__file__).resolve().parent
+#: The bare app, served by uvicorn from the project's folder (in its environment).
+BARE_APP = f'''
+"""The baseline: hot_path_child's bare app, the same database work, nothing else."""
 
 import os
-import uuid
+import sys
 
-from fastapi import FastAPI, HTTPException
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
+sys.path.insert(0, {str(BENCH)!r})
+from hot_path_child import bare_app
 
-engine = create_async_engine(os.environ["BARE_DATABASE_URL"])
-app = FastAPI()
-
-
-@app.get("/api/v1/tasks/{task_id}")
-async def read(task_id: uuid.UUID) -> dict[str, object]:
-    async with engine.connect() as connection:
-        row = (
-            await connection.execute(
-                text("SELECT * FROM tasks WHERE id = :id AND tenant_id = :tenant"),
-                {"id": task_id.hex, "tenant": "acme"},
-            )
-        ).mappings().first()
-    if row is None:
-        raise HTTPException(404)
-    return dict(row)
+app = bare_app("task_service", os.environ["BARE_DATABASE_URL"], "todo")
 '''
+#: The tenants of the rows read, and of the rows created (see hot_path_child).
+TENANT, WRITER = "acme", "writes"
+#: wrk's script for creates: a POST with a JSON body.
+POST_SCRIPT = """wrk.method = "POST"
+wrk.body = '{"title": "Benchmark"}'
+wrk.headers["Content-Type"] = "application/json"
+"""
+OPERATIONS = ("item", "list", "create")
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 
 
@@ -95,10 +96,14 @@ def _millis(value: str) -> float:
     return float(match[1]) * _UNITS[match[2]]
 
 
-def _wrk(wrk: str, url: str, header: str, seconds: int, connections: int) -> dict[str, float]:
+def _wrk(
+    wrk: str, url: str, header: str, seconds: int, connections: int, script: Path | None
+) -> dict[str, float]:
     command = [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
     if header:
         command[1:1] = ["-H", header]
+    if script is not None:
+        command[1:1] = ["-s", str(script)]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])  # type: ignore[index]
     p50 = _millis(re.search(r"\s50%\s+(\S+)", output)[1])  # type: ignore[index]
@@ -132,10 +137,10 @@ def median_figures(results: dict[str, list[dict[str, float]]]) -> dict[str, dict
     }
 
 
-def _create_task(base: str, token: str) -> str:
+def _create_task(base: str, token: str, title: str) -> str:
     request = urllib.request.Request(  # noqa: S310 - a local URL
         f"{base}/api/v1/tasks",
-        data=json.dumps({"title": "Benchmark"}).encode(),
+        data=json.dumps({"title": title}).encode(),
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
         method="POST",
     )
@@ -144,13 +149,53 @@ def _create_task(base: str, token: str) -> str:
     return task_id
 
 
-def main() -> int:
-    """Render, install, serve both apps, load them alternately, print the table."""
+def _token(python: Path, project: Path, env: dict[str, str], tenant: str) -> str:
+    return subprocess.run(
+        [str(python), "-m", "task_service", "token", "--tenant", tenant, "--sub", "alice"],
+        env={**env, "TASK_SERVICE_ENVIRONMENT": "development"},
+        cwd=project,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+
+
+def _print(results: dict[str, dict[str, list[dict[str, float]]]], args: argparse.Namespace) -> None:
+    """The table of medians per operation and server, then the ratios."""
+    print(
+        f"wrk -t2 -c{args.connections} -d{args.seconds}s, {args.rounds} alternating rounds, "
+        f"medians; the listed tenant holds {args.rows} rows"
+    )
+    print("| operation | server | requests/s | p50 ms | p99 ms |")
+    print("| --- | --- | ---: | ---: | ---: |")
+    medians = {operation: median_figures(runs) for operation, runs in results.items()}
+    for operation, by_server in medians.items():
+        for name, figures in by_server.items():
+            print(
+                f"| {operation} | {name} | {figures['rps']:.0f} | {figures['p50_ms']:.2f} "
+                f"| {figures['p99_ms']:.2f} |"
+            )
+    for operation, by_server in medians.items():
+        service = by_server["service"]["rps"]
+        print(
+            f"{operation}: service / bare throughput {service / by_server['bare']['rps']:.2f}, "
+            f"service / service without metrics "
+            f"{service / by_server['service, metrics off']['rps']:.2f}"
+        )
+
+
+def main() -> int:  # noqa: PLR0915 - one straight script: set up, serve, load, print
+    """Render, install, serve the apps, load them alternately, print the tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--operations", default=",".join(OPERATIONS))
+    parser.add_argument("--rows", type=int, default=1000, help="rows of the listed tenant")
     args = parser.parse_args()
+    operations = [name for name in args.operations.split(",") if name]
+    if unknown := set(operations) - set(OPERATIONS):
+        raise SystemExit(f"unknown operations {sorted(unknown)}; choose from {OPERATIONS}")
     wrk = shutil.which("wrk")
     if wrk is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
@@ -159,9 +204,12 @@ def main() -> int:
         scratch = Path(folder)
         project = scratch / "task-service"
         copier.run_copy(str(REPO), project, defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD")
-        subprocess.run([find_uv_bin(), "sync", "--no-dev", "--quiet"], cwd=project, check=True)
+        sync = [find_uv_bin(), "sync", "--no-dev", "--quiet", "--compile-bytecode"]
+        subprocess.run(sync, cwd=project, check=True)
         python = project / ".venv" / "bin" / "python"
         (project / "bare_app.py").write_text(BARE_APP, "utf-8")
+        post_script = scratch / "post.lua"
+        post_script.write_text(POST_SCRIPT, "utf-8")
         database = f"sqlite+aiosqlite:///{scratch / 'bench.db'}"
         env = {
             **os.environ,
@@ -170,19 +218,16 @@ def main() -> int:
             "TASK_SERVICE_DATABASE_URL": database,
             "BARE_DATABASE_URL": database,
         }
-        token = subprocess.run(
-            [str(python), "-m", "task_service", "token", "--tenant", "acme", "--sub", "alice"],
-            env={**env, "TASK_SERVICE_ENVIRONMENT": "development"},
-            cwd=project,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        header = f"Authorization: Bearer {token}"
-        ports = {name: _free_port() for name in ("service", "service, metrics off", "bare")}
+        token = _token(python, project, env, TENANT)
+        headers = {
+            "item": f"Authorization: Bearer {token}",
+            "list": f"Authorization: Bearer {token}",
+            "create": f"Authorization: Bearer {_token(python, project, env, WRITER)}",
+        }
+        names = ("service", "service, metrics off", "bare")
+        ports = {name: _free_port() for name in names}
         commands = {
-            name: ["-m", "task_service", "serve", "--port", str(ports[name])]
-            for name in ("service", "service, metrics off")
+            name: ["-m", "task_service", "serve", "--port", str(ports[name])] for name in names[:2]
         }
         commands["bare"] = [
             "-m",
@@ -199,8 +244,12 @@ def main() -> int:
             "bare": env,
         }
         servers: dict[str, subprocess.Popen[bytes]] = {}
+        results: dict[str, dict[str, list[dict[str, float]]]] = {
+            operation: {name: [] for name in names} for operation in operations
+        }
         try:
-            # The first service migrates the database; the others start after it.
+            # The first service migrates the database and fills the listed tenant; the
+            # others start after it.
             for name, command in commands.items():
                 servers[name] = _serve(
                     python, command, environments[name], project, scratch / "server.log"
@@ -208,34 +257,29 @@ def main() -> int:
                 if name == "service":
                     base = f"http://127.0.0.1:{ports[name]}"
                     _wait(f"{base}/health", {})
-                    task_id = _create_task(base, token)
-            results: dict[str, list[dict[str, float]]] = {name: [] for name in commands}
-            for name in commands:
-                url = f"http://127.0.0.1:{ports[name]}/api/v1/tasks/{task_id}"
+                    task_id = _create_task(base, token, "row 0")
+                    for n in range(1, args.rows):
+                        _create_task(base, token, f"row {n}")
+            paths = {
+                "item": f"/api/v1/tasks/{task_id}",
+                "list": "/api/v1/tasks?limit=50",
+                "create": "/api/v1/tasks",
+            }
+            for name in names:
+                url = f"http://127.0.0.1:{ports[name]}{paths['item']}"
                 _wait(url, {"Authorization": f"Bearer {token}"})
             for _ in range(args.rounds):
-                for name in commands:
-                    url = f"http://127.0.0.1:{ports[name]}/api/v1/tasks/{task_id}"
-                    auth = "" if name == "bare" else header
-                    results[name].append(_wrk(wrk, url, auth, args.seconds, args.connections))
+                for operation in operations:
+                    script = post_script if operation == "create" else None
+                    for name in names:
+                        url = f"http://127.0.0.1:{ports[name]}{paths[operation]}"
+                        header = "" if name == "bare" else headers[operation]
+                        figures = _wrk(wrk, url, header, args.seconds, args.connections, script)
+                        results[operation][name].append(figures)
         finally:
             stop(servers)
 
-    medians = median_figures(results)
-    print(
-        f"wrk -t2 -c{args.connections} -d{args.seconds}s, {args.rounds} alternating rounds, medians"
-    )
-    print("| server | requests/s | p50 ms | p99 ms |")
-    print("| --- | ---: | ---: | ---: |")
-    for name, figures in medians.items():
-        print(
-            f"| {name} | {figures['rps']:.0f} | {figures['p50_ms']:.2f} | {figures['p99_ms']:.2f} |"
-        )
-    service, bare = medians["service"]["rps"], medians["bare"]["rps"]
-    print(f"service / bare throughput: {service / bare:.2f}")
-    print(
-        f"service / service without metrics: {service / medians['service, metrics off']['rps']:.2f}"
-    )
+    _print(results, args)
     return 0
 
 
