@@ -108,11 +108,11 @@ def _wrk(
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])  # type: ignore[index]
     p50 = _millis(re.search(r"\s50%\s+(\S+)", output)[1])  # type: ignore[index]
     p99 = _millis(re.search(r"\s99%\s+(\S+)", output)[1])  # type: ignore[index]
+    # Counted, not fatal: SQLite takes one writer at a time, and a create that waited
+    # longer than its busy timeout is refused; the table says how many were.
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    if non_2xx:
-        message = f"{url}: {non_2xx[1]} responses were not 2xx:\n{output}"
-        raise SystemExit(message)
-    return {"rps": rps, "p50_ms": p50, "p99_ms": p99}
+    refused = float(non_2xx[1]) if non_2xx else 0.0
+    return {"rps": rps, "p50_ms": p50, "p99_ms": p99, "non_2xx": refused}
 
 
 def _serve(
@@ -166,14 +166,14 @@ def _print(results: dict[str, dict[str, list[dict[str, float]]]], args: argparse
         f"wrk -t2 -c{args.connections} -d{args.seconds}s, {args.rounds} alternating rounds, "
         f"medians; the listed tenant holds {args.rows} rows"
     )
-    print("| operation | server | requests/s | p50 ms | p99 ms |")
-    print("| --- | --- | ---: | ---: | ---: |")
+    print("| operation | server | requests/s | p50 ms | p99 ms | non-2xx (median) |")
+    print("| --- | --- | ---: | ---: | ---: | ---: |")
     medians = {operation: median_figures(runs) for operation, runs in results.items()}
     for operation, by_server in medians.items():
         for name, figures in by_server.items():
             print(
                 f"| {operation} | {name} | {figures['rps']:.0f} | {figures['p50_ms']:.2f} "
-                f"| {figures['p99_ms']:.2f} |"
+                f"| {figures['p99_ms']:.2f} | {figures['non_2xx']:.0f} |"
             )
     for operation, by_server in medians.items():
         service = by_server["service"]["rps"]
@@ -278,6 +278,10 @@ def main() -> int:  # noqa: PLR0915 - one straight script: set up, serve, load, 
                         results[operation][name].append(figures)
         finally:
             stop(servers)
+        log = (scratch / "server.log").read_text("utf-8", errors="replace")
+        locked = log.count("database is locked")
+
+    print(f"servers' log: {locked} mentions of 'database is locked'")
 
     _print(results, args)
     return 0
