@@ -1,7 +1,9 @@
 """CPU per request of the rendered service against a bare app doing the same database work.
 
-Usage: python bench/hot_path.py [--rounds 5] [--requests 300] [--databases sqlite,postgresql]
-       [--cold-starts 5] [--project-sqlite DIR] [--project-postgresql DIR]
+Usage: python bench/hot_path.py [--rounds 5] [--requests 300] [--runs 3]
+       [--databases sqlite,postgresql] [--cold-starts 5]
+       [--project-sqlite DIR] [--project-postgresql DIR]
+       [--baseline-sqlite DIR] [--baseline-postgresql DIR]
 
 Renders the default answers (on SQLite, and with ``database=postgresql``) into scratch
 folders, installs each with ``uv sync --compile-bytecode`` (or takes renders already made,
@@ -20,6 +22,13 @@ read cache, the bare app reads the database), ``list`` (``GET /api/v1/tasks``, t
 page of 50 of the tenant's 1,000 rows: count and page), ``create`` (``POST
 /api/v1/tasks``, into another tenant, so the lists' rows stay the same). On PostgreSQL the service
 runs as a role bound by row-level security; the bare app as the superuser.
+
+Each database's child runs ``--runs`` times, as separate processes: one process's
+figures move by ±15 % on a shared machine (its memory layout, its connections, the
+machine's load), more than rounds within it do. Each run's ratio is service / bare of
+that run (side by side); the table gives the median of the runs' ratios and their range.
+With ``--baseline-*`` (renders of another commit), the baseline's children alternate
+with this one's, run by run, and the table adds the baseline's median ratio.
 
 Then the cold start: from launching ``python -m task_service serve`` (SQLite, migrating
 at start-up) to the first 200 of ``/health``, against ``uvicorn`` serving the bare app,
@@ -180,18 +189,51 @@ def cold_starts(project: Path, runs: int, scratch: Path) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in times.items()}
 
 
+#: One child's medians: "operation/app" -> {"median_us": ...}.
+Figures = dict[str, dict[str, float]]
+
+
+def runs_of(
+    projects: dict[str, Path], database: str, args: argparse.Namespace, scratch: Path
+) -> dict[str, list[Figures]]:
+    """``--runs`` children per project ("current", "baseline"), alternating run by run."""
+    runs: dict[str, list[Figures]] = {name: [] for name in projects}
+    for run in range(args.runs):
+        order = list(projects) if run % 2 == 0 else list(reversed(projects))
+        for name in order:
+            runs[name].append(in_process(projects[name], database, args, scratch))
+    return runs
+
+
+def ratios(runs: list[Figures], operation: str) -> list[float]:
+    """Each run's service / bare for ``operation``."""
+    return [
+        figures[f"{operation}/service"]["median_us"] / figures[f"{operation}/bare"]["median_us"]
+        for figures in runs
+    ]
+
+
+def median_us(runs: list[Figures], case: str) -> float | None:
+    """The median over runs of one case's median, ``None`` if no run measured it."""
+    values = [figures[case]["median_us"] for figures in runs if case in figures]
+    return statistics.median(values) if values else None
+
+
 def main() -> int:
     """Render, measure, print the tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--cold-starts", type=int, default=5)
     parser.add_argument("--project-sqlite", type=Path)
     parser.add_argument("--project-postgresql", type=Path)
+    parser.add_argument("--baseline-sqlite", type=Path)
+    parser.add_argument("--baseline-postgresql", type=Path)
     args = parser.parse_args()
     databases = args.databases.split(",")
-    results: dict[str, dict[str, dict[str, float]]] = {}
+    results: dict[str, dict[str, list[Figures]]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-hot-path-") as folder:
         scratch = Path(folder)
         projects = {
@@ -199,26 +241,40 @@ def main() -> int:
             for database in databases
         }
         for database in databases:
-            results[database] = in_process(projects[database], database, args, scratch)
+            compared = {"current": projects[database]}
+            if baseline := getattr(args, f"baseline_{database}"):
+                compared["baseline"] = baseline
+            results[database] = runs_of(compared, database, args, scratch)
         first = projects[databases[0]]
         starts = cold_starts(first, args.cold_starts, scratch) if args.cold_starts else {}
 
+    with_baseline = any("baseline" in runs for runs in results.values())
     print(
-        f"CPU µs per request, in-process, median of {args.rounds} alternating rounds of "
-        f"{args.requests} requests"
+        f"CPU µs per request, in-process, medians over {args.runs} runs (processes) of "
+        f"{args.rounds} alternating rounds of {args.requests} requests"
     )
-    print("| operation | database | service | bare FastAPI | bare Starlette | service / bare |")
-    print("| --- | --- | ---: | ---: | ---: | ---: |")
-    for database, figures in results.items():
+    print(
+        "| operation | database | service | bare FastAPI | bare Starlette "
+        f"| service / bare (range) |{' baseline |' if with_baseline else ''}"
+    )
+    print(f"| --- | --- | ---: | ---: | ---: | ---: |{' ---: |' if with_baseline else ''}")
+    for database, runs in results.items():
+        current = runs["current"]
         for operation in ("item", "list", "create"):
-            service = figures[f"{operation}/service"]["median_us"]
-            bare = figures[f"{operation}/bare"]["median_us"]
-            floor = figures.get(f"{operation}/starlette", {}).get("median_us")
+            service = median_us(current, f"{operation}/service")
+            bare = median_us(current, f"{operation}/bare")
+            floor = median_us(current, f"{operation}/starlette")
+            each = ratios(current, operation)
             goal = GOALS.get((operation, database))
             verdict = f" (goal ≤ {goal[1]})" if goal else ""
+            before = ""
+            if with_baseline:
+                before = f" {statistics.median(ratios(runs['baseline'], operation)):.2f} |"
             print(
                 f"| {operation} | {database} | {service:,.0f} | {bare:,.0f} | "
-                f"{'' if floor is None else f'{floor:,.0f}'} | {service / bare:.2f}{verdict} |"
+                f"{'' if floor is None else f'{floor:,.0f}'} | "
+                f"{statistics.median(each):.2f} ({min(each):.2f}-{max(each):.2f}){verdict} |"
+                f"{before}"
             )
     if starts:
         print(

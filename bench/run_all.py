@@ -31,7 +31,7 @@ QUICK: tuple[tuple[str, ...], ...] = (
     ("jinja_share.py",),
     ("fleet_status.py", "--services", "20", "--runs", "1"),
     ("fleet_update.py", "--services", "2"),
-    ("hot_path.py", "--rounds", "1", "--requests", "30", "--cold-starts", "1"),
+    ("hot_path.py", "--rounds", "1", "--requests", "30", "--runs", "1", "--cold-starts", "1"),
     ("service_throughput.py", "--seconds", "2", "--rounds", "1", "--rows", "100"),
     ("patch_versions.py", "--seconds", "2", "--rounds", "1"),
     ("metrics_middleware.py", "--requests", "2000", "--rounds", "1"),
