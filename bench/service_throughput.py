@@ -1,11 +1,14 @@
 """Throughput of the rendered service against a bare FastAPI app doing the same work.
 
 Usage: python bench/service_throughput.py [--seconds 10] [--connections 32] [--rounds 3]
-       [--operations item,list,create] [--rows 1000]
+       [--operations item,list,create] [--rows 1000] [--database sqlite|postgresql]
 
 Renders the default answers into a scratch folder and installs it with uv. Then, in one
 run, alternating round by round, loads three servers with wrk (Debian's `wrk`; install it
-with `apt-get install wrk`), each under uvicorn with one worker on 127.0.0.1, on SQLite:
+with `apt-get install wrk`), each under uvicorn with one worker on 127.0.0.1, on SQLite or
+(``--database postgresql``, the server of ``TEST_POSTGRES_URL``) on a fresh PostgreSQL
+database that the service reaches as a role bound by row-level security, migrated by
+its owner role, as in ``bench/hot_path_child.py``; the bare app connects as the superuser:
 
 - **service**: the rendered service, the full production path: request id middleware,
   access log (JSON lines to a file), JWT verification, tenancy, permission check, the bus,
@@ -44,6 +47,14 @@ from uv import find_uv_bin
 REPO = Path(__file__).resolve().parents[1]
 SECRET = "bench-Kq7vX2mL9pT4wR8zN1bC5fH3jD6sG0aYe"  # noqa: S105 - a throwaway key
 BENCH = Path(__file__).resolve().parent
+POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+#: Made in the project's environment (it has the drivers): the URLs of a fresh database.
+MAKE_DATABASE = f"""
+import asyncio, json, sys
+sys.path.insert(0, {str(BENCH)!r})
+from hot_path_child import databases
+print(json.dumps(asyncio.run(databases({{"postgres": sys.argv[1]}}))))
+"""
 #: The bare app, served by uvicorn from the project's folder (in its environment).
 BARE_APP = f'''
 """The baseline: hot_path_child's bare app, the same database work, nothing else."""
@@ -164,7 +175,7 @@ def _print(results: dict[str, dict[str, list[dict[str, float]]]], args: argparse
     """The table of medians per operation and server, then the ratios."""
     print(
         f"wrk -t2 -c{args.connections} -d{args.seconds}s, {args.rounds} alternating rounds, "
-        f"medians; the listed tenant holds {args.rows} rows"
+        f"medians, {args.database}; the listed tenant holds {args.rows} rows"
     )
     print("| operation | server | requests/s | p50 ms | p99 ms | non-2xx (median) |")
     print("| --- | --- | ---: | ---: | ---: | ---: |")
@@ -184,6 +195,22 @@ def _print(results: dict[str, dict[str, list[dict[str, float]]]], args: argparse
         )
 
 
+def database_environment(database: str, python: Path, scratch: Path) -> dict[str, str]:
+    """The servers' database URLs: a SQLite file, or a fresh PostgreSQL database."""
+    if database == "sqlite":
+        url = f"sqlite+aiosqlite:///{scratch / 'bench.db'}"
+        return {"TASK_SERVICE_DATABASE_URL": url, "BARE_DATABASE_URL": url}
+    made = subprocess.run(
+        [str(python), "-c", MAKE_DATABASE, POSTGRES], check=True, capture_output=True, text=True
+    ).stdout
+    served, migrating, bare = json.loads(made.splitlines()[-1])
+    return {
+        "TASK_SERVICE_DATABASE_URL": served,
+        "TASK_SERVICE_MIGRATION_DATABASE_URL": migrating,
+        "BARE_DATABASE_URL": bare,
+    }
+
+
 def main() -> int:  # noqa: PLR0915 - one straight script: set up, serve, load, print
     """Render, install, serve the apps, load them alternately, print the tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -192,6 +219,7 @@ def main() -> int:  # noqa: PLR0915 - one straight script: set up, serve, load, 
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--operations", default=",".join(OPERATIONS))
     parser.add_argument("--rows", type=int, default=1000, help="rows of the listed tenant")
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     args = parser.parse_args()
     operations = [name for name in args.operations.split(",") if name]
     if unknown := set(operations) - set(OPERATIONS):
@@ -203,21 +231,27 @@ def main() -> int:  # noqa: PLR0915 - one straight script: set up, serve, load, 
     with tempfile.TemporaryDirectory(prefix="bench-service-") as folder:
         scratch = Path(folder)
         project = scratch / "task-service"
-        copier.run_copy(str(REPO), project, defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD")
+        copier.run_copy(
+            str(REPO),
+            project,
+            data={"database": args.database},
+            defaults=True,
+            unsafe=True,
+            quiet=True,
+            vcs_ref="HEAD",
+        )
         sync = [find_uv_bin(), "sync", "--no-dev", "--quiet", "--compile-bytecode"]
         subprocess.run(sync, cwd=project, check=True)
         python = project / ".venv" / "bin" / "python"
         (project / "bare_app.py").write_text(BARE_APP, "utf-8")
         post_script = scratch / "post.lua"
         post_script.write_text(POST_SCRIPT, "utf-8")
-        database = f"sqlite+aiosqlite:///{scratch / 'bench.db'}"
         env = {
             **os.environ,
             "TASK_SERVICE_ENVIRONMENT": "production",
             "TASK_SERVICE_SECRET_KEY": SECRET,
-            "TASK_SERVICE_DATABASE_URL": database,
-            "BARE_DATABASE_URL": database,
         }
+        env |= database_environment(args.database, python, scratch)
         token = _token(python, project, env, TENANT)
         headers = {
             "item": f"Authorization: Bearer {token}",
@@ -283,7 +317,8 @@ def main() -> int:  # noqa: PLR0915 - one straight script: set up, serve, load, 
         log = (scratch / "server.log").read_text("utf-8", errors="replace")
         locked = log.count("database is locked")
 
-    print(f"servers' log: {locked} mentions of 'database is locked'")
+    if args.database == "sqlite":
+        print(f"servers' log: {locked} mentions of 'database is locked'")
 
     _print(results, args)
     return 0
