@@ -268,8 +268,10 @@ def main() -> int:
             goal = GOALS.get((operation, database))
             verdict = f" (goal ≤ {goal[1]})" if goal else ""
             before = ""
-            if with_baseline:
+            if "baseline" in runs:
                 before = f" {statistics.median(ratios(runs['baseline'], operation)):.2f} |"
+            elif with_baseline:  # a baseline for the other database only
+                before = "  |"
             print(
                 f"| {operation} | {database} | {service:,.0f} | {bare:,.0f} | "
                 f"{'' if floor is None else f'{floor:,.0f}'} | "
