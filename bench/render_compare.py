@@ -13,6 +13,10 @@ min and max. Ratios are of medians:
   render) and with the compiled templates cached (a later one; the cache is warmed by one
   render before the rounds);
 - 50 entities / 1 entity: how render cost grows with the answer;
+- both warm-cache and trivial renders again without the ``git config`` process Copier
+  9.19 starts after every file it writes (to sync an executable bit into a git index,
+  copier-org/copier#2605): that cost is per file, the same for any template of as many
+  files, and no template can avoid it, so the ratio without it is the template's own;
 - with ``--baseline REF``: the same renders with the template *and* generator code of a
   git ref of this repository (a worktree first on ``sys.path``), e.g. the commit before a
   change.
@@ -40,6 +44,12 @@ TRIVIAL_FILE = "# {{ project_name }}\n"
 _RENDER = (
     "import json, sys, copier; copier.run_copy(sys.argv[1], sys.argv[2], "
     "data=json.loads(sys.argv[3]), defaults=True, unsafe=True, quiet=True)"
+)
+#: The same render without the ``git config`` process Copier (9.19) starts after writing
+#: each file, to sync the file's executable bit into a git index: measured only, to tell
+#: what the template costs from what the number of files costs in Copier itself.
+_RENDER_WITHOUT_GIT_SYNC = (
+    "import copier._main; copier._main.is_git_available = lambda: False; " + _RENDER
 )
 
 
@@ -71,6 +81,8 @@ class Variant:
     code: Path | None = None
     #: Environment variables of its own (the template cache's folder, or none).
     variables: dict[str, str] = field(default_factory=dict)
+    #: The code the process runs: a plain render, or one without Copier's git sync.
+    render: str = _RENDER
     cpu: list[float] = field(default_factory=list)
     wall: list[float] = field(default_factory=list)
     files: int = 0
@@ -85,7 +97,7 @@ class Variant:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         completed = subprocess.run(
-            [sys.executable, "-c", _RENDER, str(self.template), str(destination),
+            [sys.executable, "-c", self.render, str(self.template), str(destination),
              json.dumps(self.answers)],
             check=False, env=environment, cwd=destination.parent, capture_output=True, text=True,
         )  # fmt: skip
@@ -132,8 +144,12 @@ def main() -> int:
             Variant("blueprint, defaults, cache warm", current, {}, variables=cached),
             Variant("blueprint, 50 entities, cache warm", current, {"entities": fifty},
                     variables=cached),
+            Variant("trivial, without Copier's git sync", trivial, {},
+                    render=_RENDER_WITHOUT_GIT_SYNC),
+            Variant("blueprint, defaults, cache warm, without Copier's git sync", current, {},
+                    variables=cached, render=_RENDER_WITHOUT_GIT_SYNC),
         ]  # fmt: skip
-        for warming in variants[3:]:
+        for warming in variants[3:5]:
             warming.run(scratch / "warm-up")
             warming.cpu.clear()
             warming.wall.clear()
@@ -173,11 +189,13 @@ def main() -> int:
     print(f"50 entities / 1 entity: {ratio(variants[2], variants[1])}")
     print(f"defaults, cache warm / trivial: {ratio(variants[3], variants[0])}")
     print(f"50 entities / 1 entity, cache warm: {ratio(variants[4], variants[3])}")
+    print(f"defaults, cache warm / trivial, both without Copier's git sync: "
+          f"{ratio(variants[6], variants[5])}")  # fmt: skip
     if args.baseline:
-        print(f"{args.baseline} defaults / trivial: {ratio(variants[5], variants[0])}")
-        print(f"{args.baseline} 50 / 1: {ratio(variants[6], variants[5])}")
-        print(f"defaults, now / {args.baseline}: {ratio(variants[1], variants[5])}")
-        print(f"50 entities, now / {args.baseline}: {ratio(variants[2], variants[6])}")
+        print(f"{args.baseline} defaults / trivial: {ratio(variants[7], variants[0])}")
+        print(f"{args.baseline} 50 / 1: {ratio(variants[8], variants[7])}")
+        print(f"defaults, now / {args.baseline}: {ratio(variants[1], variants[7])}")
+        print(f"50 entities, now / {args.baseline}: {ratio(variants[2], variants[8])}")
     return 0
 
 
