@@ -16,7 +16,7 @@ import yaml
 from jinja2 import Environment, Template, nodes
 from jinja2.ext import Extension
 
-from generator import naming, versions
+from generator import naming, pyliteral, versions
 from generator.answers import QUESTIONS, answer_error
 from generator.entities import EntityRuleError, workflow_path
 from generator.model import Model
@@ -109,13 +109,26 @@ def _unshared(value: object) -> object:
     return value
 
 
-def python(values: Iterable[str] | Mapping[str, str], kind: str = "list") -> str:
+def python(
+    values: Iterable[str] | Mapping[str, str],
+    kind: str = "list",
+    *,
+    head: str | None = None,
+    indent: int = 0,
+) -> str:
     """A Python literal of strings: ``["a", "b"]``, ``("a",)``, ``{"a"}`` / ``set()``, a dict.
 
     Args:
         values: The strings; a mapping of strings gives a dict.
         kind: For strings, ``list``, ``tuple``, ``set`` or ``frozenset``.
+        head: With it, ``head`` and a list, tuple or set laid out as ruff format writes it
+            from column ``indent`` (one line if it fits, else one item per line); without
+            it, the literal on one line.
+        indent: The column ``head`` starts at.
     """
+    if head is not None and not isinstance(values, Mapping) and kind != "frozenset":
+        items = [pyliteral.text(value) for value in values]
+        return pyliteral.layout(pyliteral.sequence(items, kind), indent, head)
     if isinstance(values, Mapping):
         pairs = ", ".join(
             f"{naming.quoted(key)}: {naming.quoted(value)}" for key, value in values.items()
