@@ -127,8 +127,8 @@ def python(
         indent: The column ``head`` starts at.
     """
     if head is not None and not isinstance(values, Mapping) and kind != "frozenset":
-        items = [pyliteral.text(value) for value in values]
-        return pyliteral.layout(pyliteral.sequence(items, kind), indent, head)
+        literals: list[pyliteral.Node] = [pyliteral.text(value) for value in values]
+        return pyliteral.layout(pyliteral.sequence(literals, kind), indent, head)
     if isinstance(values, Mapping):
         pairs = ", ".join(
             f"{naming.quoted(key)}: {naming.quoted(value)}" for key, value in values.items()
