@@ -125,8 +125,14 @@ def python(
             from column ``indent`` (one line if it fits, else one item per line); without
             it, the literal on one line.
         indent: The column ``head`` starts at.
+
+    Raises:
+        ValueError: ``head`` with a mapping or a frozenset, which are not laid out.
     """
-    if head is not None and not isinstance(values, Mapping) and kind != "frozenset":
+    if head is not None:
+        if isinstance(values, Mapping) or kind == "frozenset":
+            message = "python(head=...) lays out lists, tuples and sets only"
+            raise ValueError(message)
         literals: list[pyliteral.Node] = [pyliteral.text(value) for value in values]
         return pyliteral.layout(pyliteral.sequence(literals, kind), indent, head)
     if isinstance(values, Mapping):

@@ -129,6 +129,18 @@ def test_python_writes_literals_of_strings(values: object, kind: str, literal: s
     assert python(values, kind) == literal  # type: ignore[arg-type]
 
 
+def test_python_with_a_head_lays_out_as_ruff_format_does() -> None:
+    assert python(["a", "b"], head="NAMES = ") == 'NAMES = ["a", "b"]'
+    assert python([], head="EMPTY: list[str] = ") == "EMPTY: list[str] = []"
+    assert python(["a"], "tuple", head="ONE = ") == 'ONE = ("a",)'
+    long = ["x" * 50, "y" * 50]
+    assert python(long, head="LONG = ", indent=4) == (
+        f'LONG = [\n        "{long[0]}",\n        "{long[1]}",\n    ]'
+    )
+    with pytest.raises(ValueError, match="lists, tuples and sets only"):
+        python({"a": "b"}, head="MAP = ")
+
+
 def test_wrapped_lays_out_as_ruff_format_does() -> None:
     assert wrapped(["a", "b"], "f", indent=4) == "f(a, b)"
     assert wrapped(["x" * 50, "y" * 50], "f", indent=4) == (
