@@ -50,13 +50,6 @@ def _domain(spec: EntitySpec) -> dict[str, Node]:
     """What the domain, application and repository tests need: Python values, classes."""
     name, workflow = spec.name, spec.workflow
     blank = spec.first_required_str
-    everything: dict[str, Node] = {}
-    if workflow is not None:
-        everything[workflow.field] = Raw("None")
-    everything |= {f.name: Raw("None") for f in spec.filters}
-    everything |= {item.target_column: Raw("None") for item in spec.many}
-    if spec.listing:
-        everything["sort"] = Raw(f"{spec.sort_enum}.CREATED_AT")
     messages = {
         "create": Raw(f"Create{name}"),
         "update": Raw(f"Update{name}"),
@@ -83,7 +76,6 @@ def _domain(spec: EntitySpec) -> dict[str, Node]:
         "forbidden": mapping(
             {f.name: Raw(f.violations[0][1]) for f in spec.fields if f.check is not None}
         ),
-        "list_all": mapping(everything),
         "blank": text(blank.name) if blank else Raw("None"),
         "messages": call("Messages", messages),
         "events": call("Events", events),
