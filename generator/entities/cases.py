@@ -13,6 +13,8 @@ from generator.pyliteral import Node, Raw, call, flat, mapping, sequence, text
 
 #: Rows a list test makes per example when no unique field bounds them.
 ROWS_MAX = 8
+#: The field types that hold text.
+TEXT_TYPES = frozenset({"str", "text"})
 
 
 def _texts(values: list[str], kind: str = "tuple") -> Node:
@@ -153,6 +155,20 @@ def case(spec: EntitySpec, graph: RelationGraph) -> Node:
         "invalid": mapping({f.name: Raw(f.invalid_json) for f in spec.fields}),
         "required": text(required.name) if required else Raw("None"),
         "bad_queries": _texts(_bad_queries(spec)),
+        "text_fields": mapping(
+            {
+                f.name: text("should match pattern") if f.pattern else Raw("NUL_REFUSED")
+                for f in spec.fields
+                if f.type in TEXT_TYPES
+            }
+        ),
+        "int_maxima": mapping(
+            {
+                f.name: Raw("INT32_MAX" if f.maximum is None else str(f.maximum))
+                for f in spec.fields
+                if f.type == "int"
+            }
+        ),
         "unique": mapping({f.name: _raws(f.distinct_samples_json) for f in spec.unique_fields}),
         "nullable_unique": _texts([f.name for f in spec.nullable_unique]),
         "defaults": mapping({f.name: Raw(f.default_json) for f in spec.defaulted}),
