@@ -5,6 +5,9 @@ typed as the handler's result.
 """
 
 from dataclasses import dataclass, fields
+from typing import Annotated, Final
+
+from pydantic import Field
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -27,21 +30,35 @@ class Page[T]:
     offset: int
 
 
+#: The most rows a page holds, and the largest offset: what a 64-bit ``OFFSET`` holds on
+#: every database.
+MAX_PAGE_SIZE: Final = 100
+MAX_OFFSET: Final = 2**63 - 1
+#: A list's ``limit`` and ``offset``, bounded (the API answers 422 for others).
+PageSize = Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)]
+Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET)]
 #: The fields of every list query that say which page, not which rows.
 _PAGING = frozenset({"sort", "limit", "offset"})
 
 
 @dataclass(frozen=True, kw_only=True)
 class ListQuery[T](Query[Page[T]]):
-    """A question for one page of rows: those holding every value its other fields give.
+    """A question for one page of rows: those holding every value its filters give.
 
-    An entity's list query adds its filters as fields (``None``: any value) and, where its
-    rows may be sorted, narrows ``sort`` to its sort keys (``None``: oldest first).
+    An entity's list query declares its filters (``None``: any value), then ``sort`` where
+    its rows may be sorted, then ``limit: PageSize = 50`` and ``offset: Offset = 0``: in
+    that order the API takes them as query parameters.
     """
 
-    sort: str | None = None
-    limit: int = 50
-    offset: int = 0
+    @property
+    def limit(self) -> int:
+        """The most rows the page holds: the entity's query declares it."""
+        raise NotImplementedError
+
+    @property
+    def offset(self) -> int:
+        """How many matching rows come before the page: the entity's query declares it."""
+        raise NotImplementedError
 
     def filters(self) -> dict[str, object]:
         """The values asked for, by field: each filter given (not ``None``)."""
@@ -50,3 +67,8 @@ class ListQuery[T](Query[Page[T]]):
             for item in fields(self)
             if item.name not in _PAGING and (value := getattr(self, item.name)) is not None
         }
+
+    def sort_key(self) -> str | None:
+        """The sort key asked for; ``None`` (oldest first) where the entity has none."""
+        key: str | None = getattr(self, "sort", None)
+        return key
