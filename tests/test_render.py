@@ -134,6 +134,7 @@ EXPECTED_FILES = {
     "tests/infrastructure/test_database.py",
     "tests/infrastructure/test_entity_repositories.py",
     "tests/infrastructure/test_migrations.py",
+    "tests/parents.py",
     "tests/test_cli.py",
     "tests/proxy.py",
     "tests/test_config.py",
