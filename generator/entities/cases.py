@@ -39,6 +39,7 @@ def _workflow(spec: EntitySpec) -> Node:
             "initial": text(workflow.initial),
             "first": text(first),
             "illegal": text(illegal[0]) if illegal else Raw("None"),
+            "once": text(workflow.once) if workflow.once else Raw("None"),
             "legal": sequence([_texts(list(move)) for move in workflow.legal], "tuple"),
             "illegal_moves": sequence([_texts(list(move)) for move in workflow.illegal], "tuple"),
             "paths": mapping(
@@ -152,6 +153,10 @@ def case(spec: EntitySpec, graph: RelationGraph) -> Node:
         "compared": _texts([f.name for f in spec.fields if not (f.relation and not f.nullable)]),
         "editable": text(editable.name),
         "edits": _raws([editable.sample_json, editable.other_sample_json]),
+        "distinct_edits": _raws(editable.distinct_samples_json[1:]),
+        "other_edit": mapping(
+            {f.name: Raw(f.other_sample_json) for f in [spec.second_editable] if f}
+        ),
         "invalid": mapping({f.name: Raw(f.invalid_json) for f in spec.fields}),
         "required": text(required.name) if required else Raw("None"),
         "bad_queries": _texts(_bad_queries(spec)),

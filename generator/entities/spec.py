@@ -27,6 +27,16 @@ class WorkflowSpec:
         return [(a, b) for a, targets in self.transitions.items() for b in targets]
 
     @property
+    def once(self) -> str | None:
+        """A state the initial state moves to that cannot move to itself, if any.
+
+        Of many equal moves there at once, exactly one happens: the rendered concurrency
+        tests make them.
+        """
+        targets = self.transitions[self.initial]
+        return next((state for state in targets if state not in self.transitions[state]), None)
+
+    @property
     def illegal(self) -> list[tuple[str, str]]:
         """Every ``(from, to)`` move between distinct states that is not allowed."""
         allowed = set(self.legal)
@@ -243,6 +253,12 @@ class EntitySpec:
     def nullable_unique(self) -> list[FieldSpec]:
         """Its unique fields that may be null (nulls never clash)."""
         return [field for field in self.unique_fields if field.nullable]
+
+    @property
+    def second_editable(self) -> FieldSpec | None:
+        """A field other than :attr:`editable` that is not a relation, if any."""
+        first = self.editable
+        return next((f for f in self.fields if f.relation is None and f is not first), None)
 
     @property
     def editable(self) -> FieldSpec:
