@@ -23,16 +23,21 @@ def count(path: Path) -> tuple[int, int, int]:
     return len(lines), len(jinja), sum(1 for line in jinja if _CONTROL.match(line))
 
 
+def measure() -> dict[str, tuple[int, int, int]]:
+    """(lines, lines with Jinja, control lines) of every file under ``template/``, by path."""
+    return {
+        path.relative_to(TEMPLATE).as_posix(): count(path)
+        for path in sorted(TEMPLATE.rglob("*"))
+        if path.is_file()
+    }
+
+
 def main() -> None:
     """Print the totals, and the files with the most Jinja lines."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--by-file", type=int, default=10, help="list the N heaviest files")
     options = parser.parse_args()
-    per_file = {
-        path.relative_to(TEMPLATE).as_posix(): count(path)
-        for path in sorted(TEMPLATE.rglob("*"))
-        if path.is_file()
-    }
+    per_file = measure()
     lines = sum(total for total, _, _ in per_file.values())
     jinja = sum(with_jinja for _, with_jinja, _ in per_file.values())
     control = sum(only_tags for _, _, only_tags in per_file.values())
