@@ -1,9 +1,10 @@
-"""The base classes of messages: commands change state, queries read it.
+"""The base classes of messages: commands change state, queries read it; a list's page.
 
 Each carries its result type, so ``await bus.dispatch(CreateTask(...), principal)`` is
 typed as the handler's result.
 """
 
+from abc import abstractmethod
 from dataclasses import dataclass, fields
 from typing import Annotated, Final
 
@@ -51,14 +52,14 @@ class ListQuery[T](Query[Page[T]]):
     """
 
     @property
+    @abstractmethod
     def limit(self) -> int:
-        """The most rows the page holds: the entity's query declares it."""
-        raise NotImplementedError
+        """The most rows the page holds: a field of the entity's query."""
 
     @property
+    @abstractmethod
     def offset(self) -> int:
-        """How many matching rows come before the page: the entity's query declares it."""
-        raise NotImplementedError
+        """How many matching rows come before the page: a field of the entity's query."""
 
     def filters(self) -> dict[str, object]:
         """The values asked for, by field: each filter given (not ``None``)."""
