@@ -17,6 +17,9 @@ min and max. Ratios are of medians:
   9.19 starts after every file it writes (to sync an executable bit into a git index,
   copier-org/copier#2605): that cost is per file, the same for any template of as many
   files, and no template can avoid it, so the ratio without it is the template's own;
+- a trivial template of as many one-line files as the default render writes: what Copier
+  itself costs per file (a compile, a render context per path part, a write, the git
+  sync), the floor any template of that many files stands on;
 - with ``--baseline REF``: the same renders with the template *and* generator code of a
   git ref of this repository (a worktree first on ``sys.path``), e.g. the commit before a
   change.
@@ -117,6 +120,17 @@ def _template_copy(source: Path, destination: Path) -> Path:
     return destination
 
 
+def _trivial_files(destination: Path, count: int) -> Path:
+    """A template of ``count`` one-line files, fifteen to a folder, and the trivial question."""
+    destination.mkdir()
+    (destination / "copier.yml").write_text(TRIVIAL_QUESTIONS, "utf-8")
+    for index in range(count):
+        module = destination / "src" / f"part{index // 15}" / f"module{index % 15}.py.jinja"
+        module.parent.mkdir(parents=True, exist_ok=True)
+        module.write_text(TRIVIAL_FILE, "utf-8")
+    return destination
+
+
 def _median(values: list[float]) -> str:
     return f"{statistics.median(values):.2f} s (min {min(values):.2f}, max {max(values):.2f})"
 
@@ -153,6 +167,8 @@ def main() -> int:
             warming.run(scratch / "warm-up")
             warming.cpu.clear()
             warming.wall.clear()
+        many = _trivial_files(scratch / "trivial-many", variants[3].files)
+        variants.append(Variant(f"trivial, {variants[3].files} one-line files", many, {}))
         if args.baseline:
             code = scratch / "baseline-code"
             subprocess.run(
@@ -191,11 +207,13 @@ def main() -> int:
     print(f"50 entities / 1 entity, cache warm: {ratio(variants[4], variants[3])}")
     print(f"defaults, cache warm / trivial, both without Copier's git sync: "
           f"{ratio(variants[6], variants[5])}")  # fmt: skip
+    print(f"trivial of as many files / trivial: {ratio(variants[7], variants[0])}")
+    print(f"defaults, cache warm / trivial of as many files: {ratio(variants[3], variants[7])}")
     if args.baseline:
-        print(f"{args.baseline} defaults / trivial: {ratio(variants[7], variants[0])}")
-        print(f"{args.baseline} 50 / 1: {ratio(variants[8], variants[7])}")
-        print(f"defaults, now / {args.baseline}: {ratio(variants[1], variants[7])}")
-        print(f"50 entities, now / {args.baseline}: {ratio(variants[2], variants[8])}")
+        print(f"{args.baseline} defaults / trivial: {ratio(variants[8], variants[0])}")
+        print(f"{args.baseline} 50 / 1: {ratio(variants[9], variants[8])}")
+        print(f"defaults, now / {args.baseline}: {ratio(variants[1], variants[8])}")
+        print(f"50 entities, now / {args.baseline}: {ratio(variants[2], variants[9])}")
     return 0
 
 
