@@ -13,8 +13,6 @@ from generator.pyliteral import Node, Raw, call, flat, mapping, sequence, text
 
 #: Rows a list test makes per example when no unique field bounds them.
 ROWS_MAX = 8
-#: The field types that hold text.
-TEXT_TYPES = frozenset({"str", "text"})
 
 
 def _texts(values: list[str], kind: str = "tuple") -> Node:
@@ -164,7 +162,7 @@ def case(spec: EntitySpec, graph: RelationGraph) -> Node:
             {
                 f.name: text("should match pattern") if f.pattern else Raw("NUL_REFUSED")
                 for f in spec.fields
-                if f.type in TEXT_TYPES
+                if f.kind.textual
             }
         ),
         "int_maxima": mapping(
